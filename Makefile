@@ -1,0 +1,46 @@
+# Cairn: `make run` starts a one-machine cluster, `make test` runs every test.
+GO      ?= go
+BIN     := bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/cairn-dc/cairn/cli/version.Version=$(VERSION)
+# Packages with goroutines and shared state run under the race detector.
+RACE_PKGS := ./kernel/...
+PKGS      := ./cli/... ./cmd/...
+ARGS    ?=
+
+.PHONY: all build run test bench fuzz lint clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/cairn ./cmd/cairn
+
+run: build
+	./$(BIN)/cairn up $(ARGS)
+
+test: lint
+	$(GO) test -race -count=1 $(RACE_PKGS)
+	$(GO) test -count=1 $(PKGS)
+
+# Benchmarks with figures named by the issues (see each package's README).
+bench:
+	$(GO) test -run '^$$' -bench 'BenchmarkAllocate/agents=(1000|10000|50000)/' -benchtime 3x ./kernel/allocator/
+	$(GO) test -run '^$$' -bench 'BenchmarkLaunchThroughput|BenchmarkRecovery' -benchtime 1x -timeout 30m ./kernel/master/
+
+# Short runs of every fuzz target (seed corpora live in each testdata/fuzz).
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in ./kernel/resources ./kernel/protocol; do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+lint:
+	@out=$$(gofmt -l .); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)

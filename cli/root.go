@@ -1,0 +1,54 @@
+// Package cli is the cairn command tree: "cairn <noun> <verb>", one folder
+// per noun (agent, framework, task ...) and one file per verb. Commands speak
+// only HTTP to Cairn's public APIs (through cli/apiclient) and get their
+// dependencies from a Factory, so tests run them against an httptest server.
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-dc/cairn/cli/agent"
+	"github.com/cairn-dc/cairn/cli/cmdutil"
+	"github.com/cairn-dc/cairn/cli/framework"
+	"github.com/cairn-dc/cairn/cli/task"
+	"github.com/cairn-dc/cairn/cli/version"
+)
+
+// NewRootCmd returns the "cairn" command with the CLI's nouns. The binary
+// adds its daemon commands (master, agent daemon, up ...) and runs it with
+// Execute.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cairn",
+		Short: "Cairn, a datacenter operating system",
+		Long: "Cairn pools the machines of a cluster and shares them between frameworks\n" +
+			"(services, cron, storage ...). This CLI talks to a Cairn master over HTTP:\n" +
+			"point it at one with --url or CAIRN_URL (default " + cmdutil.DefaultURL + ").",
+		Example: "  cairn agent list\n  cairn task list --state running --json",
+		Args:    cmdutil.NounArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+		Version:                    version.Get().String(),
+		SilenceUsage:               true,
+		SilenceErrors:              true,
+		SuggestionsMinimumDistance: 2,
+	}
+	root.SetIn(f.IOStreams.In)
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	root.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
+	root.SetVersionTemplate("cairn {{.Version}}\n")
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.URL, "url", f.URL, "operator API `URL` of the master (default $"+cmdutil.EnvURL+" or "+cmdutil.DefaultURL+")")
+	pf.StringVar(&f.Token, "token", f.Token, "bearer `token` for Cairn's HTTP APIs (default $"+cmdutil.EnvToken+")")
+
+	root.AddCommand(
+		agent.NewCmdAgent(f),
+		framework.NewCmdFramework(f),
+		task.NewCmdTask(f),
+		version.NewCmdVersion(f),
+	)
+	return root
+}

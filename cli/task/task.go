@@ -1,0 +1,16 @@
+// Package task is "cairn task": the tasks frameworks have launched.
+package task
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-dc/cairn/cli/cmdutil"
+)
+
+// NewCmdTask returns "cairn task" and its verbs.
+func NewCmdTask(f *cmdutil.Factory) *cobra.Command {
+	cmd := cmdutil.NewNounCmd("task", "Inspect the cluster's tasks",
+		"Tasks are the commands frameworks launch on agents, each with its own\nresources and sandbox.")
+	cmd.AddCommand(NewCmdList(f, nil))
+	return cmd
+}

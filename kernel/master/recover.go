@@ -1,0 +1,160 @@
+package master
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cairn-dc/cairn/kernel/allocator"
+	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/kernel/resources"
+)
+
+// recover resets the in-memory state and rebuilds it from the state bucket.
+// Frameworks come back disconnected (they re-subscribe when they notice the
+// new leader; their failover timeouts run meanwhile) and agents come back
+// with a fresh ping deadline.
+func (m *Master) recover(ctx context.Context) error {
+	kv, _, err := ensureJetStream(ctx, m.js)
+	if err != nil {
+		return err
+	}
+	m.st = newStore(m.js, kv)
+	m.alloc = allocator.New(allocator.Config{MinAllocatable: m.cfg.MinAllocatable, Seed: m.cfg.Seed})
+	for role, w := range m.cfg.RoleWeights {
+		m.alloc.SetWeight(role, w)
+	}
+	m.frameworks = make(map[protocol.FrameworkID]*framework)
+	m.agents = make(map[protocol.AgentID]*agent)
+	m.offers = make(map[protocol.OfferID]*offer)
+	m.retry = make(map[*task]struct{})
+	m.dirtyFrameworks = make(map[*framework]struct{})
+	m.dirtyAgents = make(map[*agent]struct{})
+	m.dirtyTasks = make(map[*task]struct{})
+	m.after = nil
+	m.fatal = nil
+	m.changed = true
+
+	entries, err := m.st.loadAll(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var tasks []*task
+	for key, val := range entries {
+		switch {
+		case strings.HasPrefix(key, "fw."):
+			var r frameworkRecord
+			if err := json.Unmarshal(val, &r); err != nil {
+				m.log.Error("skipping unreadable framework record", "key", key, "err", err)
+				continue
+			}
+			f := &framework{info: r.Info, registered: fromTS(r.Registered), removed: r.Removed,
+				offers: map[protocol.OfferID]*offer{}, tasks: map[protocol.TaskID]*task{}}
+			// Every framework is disconnected until it re-subscribes; its
+			// failover clock starts now unless it had already started.
+			f.disconnected = fromTS(r.Disconnected)
+			if f.disconnected.IsZero() {
+				f.disconnected = now
+			}
+			m.frameworks[f.info.ID] = f
+		case strings.HasPrefix(key, "agent."):
+			var r agentRecord
+			if err := json.Unmarshal(val, &r); err != nil {
+				m.log.Error("skipping unreadable agent record", "key", key, "err", err)
+				continue
+			}
+			a := &agent{info: r.Info, registered: fromTS(r.Registered), lastPing: now, status: r.Status,
+				unreachable: fromTS(r.Unreachable), tasks: map[taskKey]*task{}, offers: map[protocol.OfferID]*offer{}}
+			m.agents[a.info.ID] = a
+		case strings.HasPrefix(key, "task."):
+			var r taskRecord
+			if err := json.Unmarshal(val, &r); err != nil {
+				m.log.Error("skipping unreadable task record", "key", key, "err", err)
+				continue
+			}
+			tasks = append(tasks, &task{info: r.Info, fid: r.FrameworkID, aid: r.AgentID, role: r.Role, state: r.State,
+				healthy: r.Healthy, statuses: r.Statuses, pending: r.Pending, killRequested: r.KillRequested, completed: r.Completed})
+		}
+	}
+	// Completed tasks in the order they ended, so pruning keeps the newest.
+	sortTasksByLastUpdate(tasks)
+	used := map[protocol.AgentID]map[string]map[string]resources.Resources{} // agent → fw → role
+	for _, t := range tasks {
+		f, a := m.frameworks[t.fid], m.agents[t.aid]
+		if f == nil {
+			m.log.Warn("dropping task of unknown framework", "task", t.info.TaskID, "framework", t.fid)
+			m.dirtyTasks[t], t.deleted = struct{}{}, true
+			continue
+		}
+		f.tasks[t.info.TaskID] = t
+		if t.completed {
+			f.completed = append(f.completed, t)
+		}
+		if len(t.pending) > 0 {
+			m.retry[t] = struct{}{}
+		}
+		if a != nil && a.status != protocol.AgentRemoved {
+			a.tasks[t.key()] = t
+		}
+		if t.state.Terminal() {
+			continue
+		}
+		f.active++
+		f.used = f.used.Plus(t.info.Resources)
+		if a == nil || a.status == protocol.AgentRemoved {
+			continue
+		}
+		a.active++
+		a.used = a.used.Plus(t.info.Resources)
+		byFw := used[t.aid]
+		if byFw == nil {
+			byFw = map[string]map[string]resources.Resources{}
+			used[t.aid] = byFw
+		}
+		byRole := byFw[string(t.fid)]
+		if byRole == nil {
+			byRole = map[string]resources.Resources{}
+			byFw[string(t.fid)] = byRole
+		}
+		byRole[t.role] = byRole[t.role].Plus(t.info.Resources)
+	}
+	// Frameworks first, then agents with what the frameworks hold on them.
+	for id, f := range m.frameworks {
+		if !f.removed {
+			m.alloc.AddFramework(string(id), f.info.RolesOrDefault(), nil, false)
+		}
+	}
+	for id, a := range m.agents {
+		if a.status == protocol.AgentRemoved {
+			continue
+		}
+		m.alloc.AddAgent(string(id), allocator.AgentInfo{Hostname: a.info.Hostname, Attributes: a.info.Attributes}, a.info.Resources, used[id])
+		if a.status != protocol.AgentActive {
+			m.alloc.DeactivateAgent(string(id))
+		}
+	}
+	return nil
+}
+
+func sortTasksByLastUpdate(ts []*task) {
+	last := func(t *task) float64 {
+		if n := len(t.statuses); n > 0 {
+			return t.statuses[n-1].Timestamp
+		}
+		return 0
+	}
+	// insertion order does not matter for correctness; sort for pruning order.
+	slices.SortFunc(ts, func(a, b *task) int {
+		la, lb := last(a), last(b)
+		switch {
+		case la < lb:
+			return -1
+		case la > lb:
+			return 1
+		}
+		return strings.Compare(string(a.info.TaskID), string(b.info.TaskID))
+	})
+}

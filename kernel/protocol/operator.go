@@ -1,0 +1,107 @@
+package protocol
+
+import (
+	"strings"
+
+	"github.com/cairn-dc/cairn/kernel/resources"
+)
+
+// Operator API types (HTTP on the master, default 127.0.0.1:5050). Every
+// list item has an "id" field.
+
+// State is GET /v1/state: a snapshot of the whole cluster.
+type State struct {
+	Master     MasterInfo  `json:"master"`
+	Timestamp  float64     `json:"timestamp"`
+	Agents     []Agent     `json:"agents"`
+	Frameworks []Framework `json:"frameworks"`
+	Tasks      []Task      `json:"tasks"`
+}
+
+// AgentStatus is an agent's standing with the master.
+type AgentStatus string
+
+const (
+	AgentActive      AgentStatus = "ACTIVE"
+	AgentUnreachable AgentStatus = "UNREACHABLE"
+	AgentDraining    AgentStatus = "DRAINING"
+	AgentRemoved     AgentStatus = "GONE"
+)
+
+// Agent is an agent as the master knows it.
+type Agent struct {
+	ID               AgentID              `json:"id"`
+	Hostname         string               `json:"hostname"`
+	URL              string               `json:"url,omitempty"`
+	Version          string               `json:"version,omitempty"`
+	Status           AgentStatus          `json:"status"`
+	Resources        resources.Resources  `json:"resources"`
+	UsedResources    resources.Resources  `json:"used_resources"`
+	OfferedResources resources.Resources  `json:"offered_resources"`
+	Attributes       resources.Attributes `json:"attributes,omitempty"`
+	RegisteredTime   float64              `json:"registered_time"`
+	UnreachableTime  float64              `json:"unreachable_time,omitempty"`
+	ActiveTasks      int                  `json:"active_tasks"`
+}
+
+// Framework is a framework as the master knows it.
+type Framework struct {
+	ID               FrameworkID         `json:"id"`
+	Name             string              `json:"name"`
+	Roles            []string            `json:"roles"`
+	Principal        string              `json:"principal,omitempty"`
+	Hostname         string              `json:"hostname,omitempty"`
+	WebuiURL         string              `json:"webui_url,omitempty"`
+	Connected        bool                `json:"connected"`
+	FailoverTimeout  float64             `json:"failover_timeout"`
+	RegisteredTime   float64             `json:"registered_time"`
+	DisconnectedTime float64             `json:"disconnected_time,omitempty"`
+	UsedResources    resources.Resources `json:"used_resources"`
+	OfferedResources resources.Resources `json:"offered_resources"`
+	ActiveTasks      int                 `json:"active_tasks"`
+	Labels           map[string]string   `json:"labels,omitempty"`
+}
+
+// Task is a task as the master knows it.
+type Task struct {
+	ID          TaskID              `json:"id"`
+	Name        string              `json:"name"`
+	FrameworkID FrameworkID         `json:"framework_id"`
+	AgentID     AgentID             `json:"agent_id"`
+	Role        string              `json:"role,omitempty"`
+	State       TaskState           `json:"state"`
+	Healthy     *bool               `json:"healthy,omitempty"`
+	Resources   resources.Resources `json:"resources"`
+	// Statuses are the task's latest status updates, oldest first.
+	Statuses []TaskStatus      `json:"statuses,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+}
+
+// ClusterEventType is the type of a cluster event (GET /v1/events, and NATS
+// ClusterEvents(kind)).
+type ClusterEventType string
+
+const (
+	EvAgentAdded       ClusterEventType = "AGENT_ADDED"
+	EvAgentUpdated     ClusterEventType = "AGENT_UPDATED"
+	EvAgentRemoved     ClusterEventType = "AGENT_REMOVED"
+	EvFrameworkAdded   ClusterEventType = "FRAMEWORK_ADDED"
+	EvFrameworkUpdated ClusterEventType = "FRAMEWORK_UPDATED"
+	EvFrameworkRemoved ClusterEventType = "FRAMEWORK_REMOVED"
+	EvTaskAdded        ClusterEventType = "TASK_ADDED"
+	EvTaskUpdated      ClusterEventType = "TASK_UPDATED"
+	// EvSubscribed is the first event of GET /v1/events: the full state.
+	EvSubscribed ClusterEventType = "SUBSCRIBED"
+)
+
+func (t ClusterEventType) token() string { return strings.ToLower(string(t)) }
+
+// ClusterEvent is one cluster event.
+type ClusterEvent struct {
+	Type      ClusterEventType `json:"type"`
+	Timestamp float64          `json:"timestamp"`
+	Agent     *Agent           `json:"agent,omitempty"`
+	Framework *Framework       `json:"framework,omitempty"`
+	Task      *Task            `json:"task,omitempty"`
+	State     *State           `json:"state,omitempty"`
+}
