@@ -5,9 +5,13 @@
 // own (time is passed in) — and deterministic for a given Config.Seed, so the
 // master can drive it from its event loop and tests can replay it.
 //
+// Roles are hierarchical ("eng/web"): a role's share includes its
+// sub-roles'. Shares are dominant shares of scalar resources over the
+// cluster total of all agents.
+//
 // An Allocator is not safe for concurrent use: one owner calls it.
 //
-// See README.md for the algorithm and its cost.
+// See README.md for the algorithm, its cost and its limitations.
 package allocator
 
 import (
@@ -35,7 +39,8 @@ type Config struct {
 }
 
 // Allocation is one offer to make: all of one agent's allocatable resources
-// for one role, to one framework.
+// for one role, to one framework. Resources may share memory with the
+// allocator's state: treat it as immutable (as every resources.Resources).
 type Allocation struct {
 	FrameworkID string
 	AgentID     string

@@ -102,7 +102,7 @@ func (m *Master) addAgentTasks(a *agent, tasks []protocol.AgentTask, now time.Ti
 			a.active++
 			f.used, a.used = f.used.Plus(at.Resources), a.used.Plus(at.Resources)
 		}
-		m.touchTask(t)
+		m.newTask(t)
 		m.clusterEvent(protocol.EvTaskAdded, func(e *protocol.ClusterEvent) { e.Task = t.buildView() })
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,16 +34,24 @@ func BenchmarkLaunchThroughput(b *testing.B) {
 	}
 }
 
+// cpuTime is the CPU time (user+system) this process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func benchLaunch(b *testing.B, agents, perAgent int) {
 	b.StopTimer()
 	log := testLogger()
 	dir := b.TempDir()
-	bs, err := bus.Start(context.Background(), bus.Config{DontListen: true, StoreDir: dir, Logger: log})
+	bs, err := bus.Start(context.Background(), bus.Config{Port: -1, StoreDir: dir, Logger: log})
+	connect := func(name string) (*nats.Conn, error) { return bus.Connect(bs.URL(), name, log) }
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer bs.Shutdown()
-	mc, _ := bs.Connect("master")
+	mc, _ := connect("master")
 	defer mc.Close()
 	m, err := master.New(master.Config{Conn: mc, ID: "bench", Logger: log, AgentPingInterval: 10 * time.Second})
 	if err != nil {
@@ -57,14 +66,14 @@ func benchLaunch(b *testing.B, agents, perAgent int) {
 	}
 	fleet, err := simagent.StartFleet(ctx, simagent.FleetConfig{
 		N:        agents,
-		Connect:  func(int) (*nats.Conn, error) { return bs.Connect("agent") },
+		Connect:  func(int) (*nats.Conn, error) { return connect("agent") },
 		Template: simagent.Config{Resources: resources.MustParse("cpus:16;mem:65536;disk:100000;ports:[31000-32000]"), SkipStarting: true, Logger: log, PingInterval: 10 * time.Second},
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer fleet.Stop()
-	fc, _ := bs.Connect("framework")
+	fc, _ := connect("framework")
 	defer fc.Close()
 	fw, err := scheduler.Subscribe(ctx, scheduler.Config{Conn: fc, Framework: protocol.FrameworkInfo{Name: "bench"}, Logger: log})
 	if err != nil {
@@ -95,6 +104,7 @@ func benchLaunch(b *testing.B, agents, perAgent int) {
 	}
 	offered := 0
 	var start time.Time
+	var cpu0 time.Duration
 	deadline := time.After(5 * time.Minute)
 	for running.Load() < int64(total) || int(fleet.Stats().Acks) < total {
 		select {
@@ -105,6 +115,7 @@ func benchLaunch(b *testing.B, agents, perAgent int) {
 					if offered < agents {
 						if offered == 0 {
 							start = time.Now()
+							cpu0 = cpuTime()
 							b.StartTimer()
 						}
 						offered++
@@ -127,7 +138,9 @@ func benchLaunch(b *testing.B, agents, perAgent int) {
 		}
 	}
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
+	b.ReportMetric(float64(cpu.Microseconds())/float64(total), "cpu-µs/task")
 	close(accepts)
 	wg.Wait()
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "tasks/s")

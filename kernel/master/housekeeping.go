@@ -13,6 +13,7 @@ func (m *Master) housekeeping(now time.Time) {
 	m.checkFrameworks(now)
 	m.expireOffers(now)
 	m.retryUpdates(now)
+	m.flushLazy(now)
 	if now.Sub(m.lastHeartbeat) >= m.cfg.FrameworkHeartbeatInterval {
 		m.lastHeartbeat = now
 		for _, f := range m.frameworks {

@@ -50,8 +50,15 @@ type Master struct {
 
 	dirtyFrameworks map[*framework]struct{}
 	dirtyAgents     map[*agent]struct{}
-	dirtyTasks      map[*task]struct{}
+	dirtyTasks      map[*task]dirt
+	// lazyTasks changed in ways that may be lost in a crash without harm
+	// (an acknowledgement: the update is sent again and acknowledged again);
+	// they are written with their next real change, or by housekeeping
+	// within lazyInterval.
+	lazyTasks map[*task]struct{}
+	lastLazy  time.Time
 	after           []func() // effects to run once this batch is durable
+	agentAcks       map[protocol.AgentID][]protocol.AckUpdate
 	changed         bool     // since the last snapshot
 	lastAlloc       time.Time
 	allocTimer      *time.Timer
@@ -266,6 +273,10 @@ func (m *Master) endBatch(ctx context.Context) error {
 	if m.fatal != nil {
 		return m.fatal
 	}
+	for aid, acks := range m.agentAcks {
+		m.sendAgent(aid, protocol.AgentCommand{Type: protocol.AgentAcknowledge, Acknowledge: acks})
+	}
+	clear(m.agentAcks)
 	m.flush()
 	if err := m.st.sync(ctx); err != nil {
 		return fmt.Errorf("state not stored, stepping down to recover from JetStream: %w", err)
@@ -309,15 +320,22 @@ func (m *Master) flush() {
 	for a := range m.dirtyAgents {
 		write(agentKey(a.info.ID), a.record())
 	}
-	for t := range m.dirtyTasks {
-		key := taskKeyString(t.fid, t.info.TaskID)
+	for t, d := range m.dirtyTasks {
+		delete(m.lazyTasks, t)
 		if t.deleted {
-			if err := m.st.del(key); err != nil && m.fatal == nil {
-				m.fatal = err
+			for _, key := range []string{taskKeyString(t.fid, t.info.TaskID), taskStatusKey(t.fid, t.info.TaskID)} {
+				if err := m.st.del(key); err != nil && m.fatal == nil {
+					m.fatal = err
+				}
 			}
 			continue
 		}
-		write(key, t.record())
+		if d&dirtyInfo != 0 {
+			write(taskKeyString(t.fid, t.info.TaskID), t.infoRecord())
+		}
+		if d&dirtyStatus != 0 {
+			write(taskStatusKey(t.fid, t.info.TaskID), t.statusRecord())
+		}
 	}
 	clear(m.dirtyFrameworks)
 	clear(m.dirtyAgents)
@@ -336,10 +354,53 @@ func (m *Master) touchAgent(a *agent) {
 	m.changed = true
 }
 
+// dirt says which of a task's records must be written.
+type dirt uint8
+
+const (
+	dirtyStatus dirt = 1 << iota
+	dirtyInfo
+)
+
 func (m *Master) touchTask(t *task) {
 	t.view = nil
-	m.dirtyTasks[t] = struct{}{}
+	m.dirtyTasks[t] |= dirtyStatus
 	m.changed = true
+}
+
+// newTask marks a new task's record for writing. A staging task needs no
+// status record: a task without one is recovered as TASK_STAGING.
+func (m *Master) newTask(t *task) {
+	t.view = nil
+	m.changed = true
+	m.dirtyTasks[t] |= dirtyInfo
+	if t.state != protocol.TaskStaging || len(t.pending) > 0 || t.killRequested {
+		m.dirtyTasks[t] |= dirtyStatus
+	}
+}
+
+// touchTaskLazily records a change that need not be durable at once.
+func (m *Master) touchTaskLazily(t *task) {
+	t.view = nil
+	m.changed = true
+	if _, now := m.dirtyTasks[t]; !now {
+		m.lazyTasks[t] = struct{}{}
+	}
+}
+
+// lazyInterval bounds how long an acknowledgement may stay unwritten.
+const lazyInterval = 5 * time.Second
+
+// flushLazy schedules the lazily changed tasks for writing.
+func (m *Master) flushLazy(now time.Time) {
+	if now.Sub(m.lastLazy) < lazyInterval {
+		return
+	}
+	m.lastLazy = now
+	for t := range m.lazyTasks {
+		m.dirtyTasks[t] |= dirtyStatus
+	}
+	clear(m.lazyTasks)
 }
 
 func (m *Master) taskCount() int {

@@ -226,7 +226,7 @@ func (m *Master) addTask(f *framework, a *agent, role string, ti protocol.TaskIn
 	a.active++
 	f.used, a.used = f.used.Plus(ti.Resources), a.used.Plus(ti.Resources)
 	f.view, a.view = nil, nil
-	m.touchTask(t)
+	m.newTask(t)
 	m.clusterEvent(protocol.EvTaskAdded, func(e *protocol.ClusterEvent) { e.Task = t.buildView() })
 }
 

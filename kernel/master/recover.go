@@ -32,8 +32,10 @@ func (m *Master) recover(ctx context.Context) error {
 	m.retry = make(map[*task]struct{})
 	m.dirtyFrameworks = make(map[*framework]struct{})
 	m.dirtyAgents = make(map[*agent]struct{})
-	m.dirtyTasks = make(map[*task]struct{})
+	m.dirtyTasks = make(map[*task]dirt)
+	m.lazyTasks = make(map[*task]struct{})
 	m.after = nil
+	m.agentAcks = map[protocol.AgentID][]protocol.AckUpdate{}
 	m.fatal = nil
 	m.changed = true
 
@@ -42,7 +44,8 @@ func (m *Master) recover(ctx context.Context) error {
 		return err
 	}
 	now := time.Now()
-	var tasks []*task
+	infos := map[string]taskInfoRecord{}
+	stats := map[string]taskStatusRecord{}
 	for key, val := range entries {
 		switch {
 		case strings.HasPrefix(key, "fw."):
@@ -70,13 +73,34 @@ func (m *Master) recover(ctx context.Context) error {
 				unreachable: fromTS(r.Unreachable), tasks: map[taskKey]*task{}, offers: map[protocol.OfferID]*offer{}}
 			m.agents[a.info.ID] = a
 		case strings.HasPrefix(key, "task."):
-			var r taskRecord
+			var r taskInfoRecord
 			if err := json.Unmarshal(val, &r); err != nil {
 				m.log.Error("skipping unreadable task record", "key", key, "err", err)
 				continue
 			}
-			tasks = append(tasks, &task{info: r.Info, fid: r.FrameworkID, aid: r.AgentID, role: r.Role, state: r.State,
-				healthy: r.Healthy, statuses: r.Statuses, pending: r.Pending, killRequested: r.KillRequested, completed: r.Completed})
+			infos[strings.TrimPrefix(key, "task.")] = r
+		case strings.HasPrefix(key, "tstat."):
+			var r taskStatusRecord
+			if err := json.Unmarshal(val, &r); err != nil {
+				m.log.Error("skipping unreadable task status record", "key", key, "err", err)
+				continue
+			}
+			stats[strings.TrimPrefix(key, "tstat.")] = r
+		}
+	}
+	tasks := make([]*task, 0, len(infos))
+	for k, r := range infos {
+		t := &task{info: r.Info, fid: r.FrameworkID, aid: r.AgentID, role: r.Role, state: protocol.TaskStaging}
+		if st, ok := stats[k]; ok {
+			t.state, t.healthy, t.statuses, t.pending, t.killRequested, t.completed =
+				st.State, st.Healthy, st.Statuses, st.Pending, st.KillRequested, st.Completed
+		}
+		// else: launched, never updated since: TASK_STAGING.
+		tasks = append(tasks, t)
+	}
+	for k := range stats {
+		if _, ok := infos[k]; !ok {
+			_ = m.st.del("tstat." + k) // a status without its task: a half-done delete
 		}
 	}
 	// Completed tasks in the order they ended, so pruning keeps the newest.
@@ -86,7 +110,7 @@ func (m *Master) recover(ctx context.Context) error {
 		f, a := m.frameworks[t.fid], m.agents[t.aid]
 		if f == nil {
 			m.log.Warn("dropping task of unknown framework", "task", t.info.TaskID, "framework", t.fid)
-			m.dirtyTasks[t], t.deleted = struct{}{}, true
+			m.dirtyTasks[t], t.deleted = dirtyStatus, true
 			continue
 		}
 		f.tasks[t.info.TaskID] = t

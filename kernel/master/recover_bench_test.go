@@ -59,9 +59,11 @@ func benchRecovery(b *testing.B, tasks int) {
 		fid := protocol.FrameworkID(fmt.Sprintf("F%d", i%frameworks))
 		aid := protocol.AgentID(fmt.Sprintf("A%d", i%agents))
 		tid := protocol.TaskID(fmt.Sprintf("task-%d", i))
-		must(b, st.put(taskKeyString(fid, tid), taskRecord{
+		must(b, st.put(taskKeyString(fid, tid), taskInfoRecord{
 			Info:        protocol.TaskInfo{TaskID: tid, Name: "t", AgentID: aid, Resources: taskRes, Command: &protocol.CommandInfo{Value: "sleep 3600"}},
-			FrameworkID: fid, AgentID: aid, Role: "*", State: protocol.TaskRunning,
+			FrameworkID: fid, AgentID: aid, Role: "*",
+		}))
+		must(b, st.put(taskStatusKey(fid, tid), taskStatusRecord{State: protocol.TaskRunning,
 			Statuses: []protocol.TaskStatus{{TaskID: tid, State: protocol.TaskRunning, Source: protocol.SourceAgent, UUID: protocol.NewID(), Timestamp: now}},
 		}))
 	}

@@ -108,11 +108,17 @@ type agentRecord struct {
 	Unreachable float64              `json:"unreachable,omitempty"`
 }
 
-type taskRecord struct {
-	Info          protocol.TaskInfo     `json:"info"`
-	FrameworkID   protocol.FrameworkID  `json:"framework_id"`
-	AgentID       protocol.AgentID      `json:"agent_id"`
-	Role          string                `json:"role"`
+// A task is stored as two records: what it is (written once, at launch)
+// and where it stands (written on every change), so a status update does
+// not re-encode the task's description.
+type taskInfoRecord struct {
+	Info        protocol.TaskInfo    `json:"info"`
+	FrameworkID protocol.FrameworkID `json:"framework_id"`
+	AgentID     protocol.AgentID     `json:"agent_id"`
+	Role        string               `json:"role"`
+}
+
+type taskStatusRecord struct {
 	State         protocol.TaskState    `json:"state"`
 	Healthy       *bool                 `json:"healthy,omitempty"`
 	Statuses      []protocol.TaskStatus `json:"statuses,omitempty"`
@@ -125,6 +131,9 @@ func frameworkKey(fid protocol.FrameworkID) string { return "fw." + string(fid) 
 func agentKey(aid protocol.AgentID) string         { return "agent." + string(aid) }
 func taskKeyString(fid protocol.FrameworkID, tid protocol.TaskID) string {
 	return "task." + string(fid) + "." + string(tid)
+}
+func taskStatusKey(fid protocol.FrameworkID, tid protocol.TaskID) string {
+	return "tstat." + string(fid) + "." + string(tid)
 }
 
 func (f *framework) record() frameworkRecord {
@@ -143,11 +152,13 @@ func (a *agent) record() agentRecord {
 	return r
 }
 
-func (t *task) record() taskRecord {
-	return taskRecord{
-		Info: t.info, FrameworkID: t.fid, AgentID: t.aid, Role: t.role, State: t.state, Healthy: t.healthy,
-		Statuses: t.statuses, Pending: t.pending, KillRequested: t.killRequested, Completed: t.completed,
-	}
+func (t *task) infoRecord() taskInfoRecord {
+	return taskInfoRecord{Info: t.info, FrameworkID: t.fid, AgentID: t.aid, Role: t.role}
+}
+
+func (t *task) statusRecord() taskStatusRecord {
+	return taskStatusRecord{State: t.state, Healthy: t.healthy, Statuses: t.statuses, Pending: t.pending,
+		KillRequested: t.killRequested, Completed: t.completed}
 }
 
 func fromTS(ts float64) time.Time {

@@ -44,8 +44,7 @@ func (m *Master) applyAgentUpdate(u protocol.StatusUpdate) {
 			m.sendAgent(u.AgentID, protocol.AgentCommand{Type: protocol.AgentKill, Kill: &protocol.KillTask{
 				FrameworkID: u.FrameworkID, TaskID: st.TaskID, Reason: protocol.ReasonFrameworkRemoved}})
 		}
-		m.sendAgent(u.AgentID, protocol.AgentCommand{Type: protocol.AgentAcknowledge, Acknowledge: &protocol.AckUpdate{
-			FrameworkID: u.FrameworkID, TaskID: st.TaskID, UUID: st.UUID}})
+		m.agentAcks[u.AgentID] = append(m.agentAcks[u.AgentID], protocol.AckUpdate{FrameworkID: u.FrameworkID, TaskID: st.TaskID, UUID: st.UUID})
 		return
 	}
 	t := f.tasks[st.TaskID]
@@ -118,7 +117,11 @@ func (m *Master) applyStatus(t *task, st protocol.TaskStatus, reliable bool) {
 		m.sendEvent(f, protocol.Event{Type: protocol.EventUpdate, Update: &protocol.Update{Status: st}})
 	}
 	m.touchTask(t)
-	m.clusterEvent(protocol.EvTaskUpdated, func(e *protocol.ClusterEvent) { e.Task = t.buildView() })
+	m.clusterEvent(protocol.EvTaskUpdated, func(e *protocol.ClusterEvent) {
+		e.Task = &protocol.Task{ID: t.info.TaskID, Name: t.info.Name, FrameworkID: t.fid, AgentID: t.aid, Role: t.role,
+			State: t.state, Healthy: t.healthy}
+		e.Status = &st
+	})
 }
 
 func (t *task) hasStatus(uuid string) bool {
@@ -201,7 +204,9 @@ func (m *Master) acknowledge(msg *nats.Msg, f *framework, ack *protocol.Acknowle
 	if st.State.Terminal() && t.state.Terminal() && len(t.pending) == 0 && !t.completed {
 		m.complete(f, t)
 	}
-	m.touchTask(t)
+	// Losing an acknowledgement in a crash only means the update is sent
+	// (and acknowledged) again, so it need not hold up the batch.
+	m.touchTaskLazily(t)
 	m.replyOK(msg, protocol.Response{})
 }
 
@@ -210,8 +215,8 @@ func (m *Master) ackAgent(t *task, st protocol.TaskStatus) {
 		return
 	}
 	if a := m.agents[t.aid]; a != nil && a.status != protocol.AgentRemoved {
-		m.sendAgent(t.aid, protocol.AgentCommand{Type: protocol.AgentAcknowledge, Acknowledge: &protocol.AckUpdate{
-			FrameworkID: t.fid, TaskID: t.info.TaskID, UUID: st.UUID}})
+		// Batched: one ACKNOWLEDGE command per agent per loop batch.
+		m.agentAcks[t.aid] = append(m.agentAcks[t.aid], protocol.AckUpdate{FrameworkID: t.fid, TaskID: t.info.TaskID, UUID: st.UUID})
 	}
 }
 

@@ -68,7 +68,7 @@ type AgentCommand struct {
 	Type              AgentCommandType   `json:"type"`
 	Launch            *LaunchTasks       `json:"launch,omitempty"`
 	Kill              *KillTask          `json:"kill,omitempty"`
-	Acknowledge       *AckUpdate         `json:"acknowledge,omitempty"`
+	Acknowledge       []AckUpdate        `json:"acknowledge,omitempty"`
 	ShutdownFramework *ShutdownFramework `json:"shutdown_framework,omitempty"`
 	Message           *FrameworkMessage  `json:"message,omitempty"`
 }
@@ -89,7 +89,8 @@ type KillTask struct {
 }
 
 // AckUpdate tells an agent its update was acknowledged by the framework, so
-// it may forget a terminal task.
+// it may forget a terminal task. An ACKNOWLEDGE command carries all the
+// acknowledgements for the agent from one master batch.
 type AckUpdate struct {
 	FrameworkID FrameworkID `json:"framework_id"`
 	TaskID      TaskID      `json:"task_id"`

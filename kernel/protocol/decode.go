@@ -423,14 +423,20 @@ func (c *AgentCommand) Validate() error {
 		}
 		return ValidateTaskID("kill.task_id", c.Kill.TaskID)
 	case AgentAcknowledge:
-		if c.Acknowledge == nil || c.Acknowledge.UUID == "" {
-			return fieldErr("acknowledge.uuid", "missing")
+		if len(c.Acknowledge) == 0 {
+			return fieldErr("acknowledge", "missing: nothing to acknowledge")
 		}
-		if err := ValidateToken("acknowledge.framework_id", string(c.Acknowledge.FrameworkID)); err != nil {
-			return err
-		}
-		if err := ValidateTaskID("acknowledge.task_id", c.Acknowledge.TaskID); err != nil {
-			return err
+		for i, a := range c.Acknowledge {
+			f := fmt.Sprintf("acknowledge[%d]", i)
+			if a.UUID == "" {
+				return fieldErr(f+".uuid", "missing")
+			}
+			if err := ValidateToken(f+".framework_id", string(a.FrameworkID)); err != nil {
+				return err
+			}
+			if err := ValidateTaskID(f+".task_id", a.TaskID); err != nil {
+				return err
+			}
 		}
 	case AgentShutdownFramework:
 		if c.ShutdownFramework == nil {

@@ -96,12 +96,16 @@ const (
 
 func (t ClusterEventType) token() string { return strings.ToLower(string(t)) }
 
-// ClusterEvent is one cluster event.
+// ClusterEvent is one cluster event. TASK_ADDED carries the whole task;
+// TASK_UPDATED (the frequent one) carries, as Mesos' operator API does, only
+// the task's identity and new state in Task (no resources or status
+// history) plus the new Status.
 type ClusterEvent struct {
 	Type      ClusterEventType `json:"type"`
 	Timestamp float64          `json:"timestamp"`
 	Agent     *Agent           `json:"agent,omitempty"`
 	Framework *Framework       `json:"framework,omitempty"`
 	Task      *Task            `json:"task,omitempty"`
+	Status    *TaskStatus      `json:"status,omitempty"`
 	State     *State           `json:"state,omitempty"`
 }

@@ -97,3 +97,42 @@ func FuzzParseAttributes(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastJSON: the fast JSON paths agree with the general ones.
+func FuzzFastJSON(f *testing.F) {
+	for _, s := range []string{
+		`[]`, ` [ ] `, `null`,
+		`[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]`,
+		`[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000},{"end":5,"begin":1}]}}]`,
+		`[{"type":"SET","name":"zones","set":{"item":["b","a","b"]}}]`,
+		`[{"name":"cpus","type":"SCALAR","scalar":{"value":1e2}},{"name":"cpus","type":"SCALAR","scalar":{"value":-0}}]`,
+		`[{"name":"cpus","type":"SCALAR","scalar":{"value":1},"name":"mem"}]`,
+		`[{"name":"cpus","type":"RANGES","scalar":{"value":1}}]`,
+		`[{"Name":"cpus","type":"SCALAR","scalar":{"value":1}}]`,
+		`[{"name":"gpus","type":"SCALAR","scalar":{"value":0.5}}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := fastDecodeResources(data)
+		var general Resources
+		gerr := general.slowUnmarshal(data)
+		if ok {
+			if gerr != nil {
+				t.Fatalf("fast path accepted %q, general refused: %v", data, gerr)
+			}
+			if !fast.Equal(general) || fast.String() != general.String() {
+				t.Fatalf("paths disagree on %q: fast %#v general %#v", data, fast, general)
+			}
+		}
+		if gerr != nil {
+			return
+		}
+		if out, ok := appendResourcesFast(nil, general); ok {
+			slow, err := general.slowMarshal()
+			if err != nil || string(out) != string(slow) {
+				t.Fatalf("encoders disagree on %#v:\nfast %s\nslow %s (%v)", general, out, slow, err)
+			}
+		}
+	})
+}

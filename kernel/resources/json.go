@@ -148,6 +148,15 @@ func (r *Resource) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes a JSON array of the normalised resources ([] when empty).
 func (rs Resources) MarshalJSON() ([]byte, error) {
 	a := norm(rs)
+	if b, ok := appendResourcesFast(make([]byte, 0, 64*len(a)+2), a); ok {
+		return b, nil
+	}
+	return a.slowMarshal()
+}
+
+// slowMarshal is MarshalJSON without the fast path (for normalised rs).
+func (rs Resources) slowMarshal() ([]byte, error) {
+	a := rs
 	b := []byte{'['}
 	for i := range a {
 		if i > 0 {
@@ -166,6 +175,15 @@ func (rs Resources) MarshalJSON() ([]byte, error) {
 // normalises it. Errors name the field, e.g.
 // "resources[2].scalar.value: must be >= 0". null gives an empty collection.
 func (rs *Resources) UnmarshalJSON(b []byte) error {
+	if fast, ok := fastDecodeResources(b); ok {
+		*rs = fast
+		return nil
+	}
+	return rs.slowUnmarshal(b)
+}
+
+// slowUnmarshal is UnmarshalJSON without the fast path.
+func (rs *Resources) slowUnmarshal(b []byte) error {
 	var raws []json.RawMessage
 	if err := json.Unmarshal(b, &raws); err != nil {
 		return jsonError(err, "expected a JSON array of resources such as [{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":2}}]").under("resources")

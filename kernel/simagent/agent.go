@@ -774,8 +774,10 @@ func (a *Agent) onCommand(m *nats.Msg) {
 		a.stats.Kills++
 		a.killLocked(cmd.Kill)
 	case protocol.AgentAcknowledge:
-		a.stats.Acks++
-		a.ackLocked(cmd.Acknowledge)
+		for i := range cmd.Acknowledge {
+			a.stats.Acks++
+			a.ackLocked(&cmd.Acknowledge[i])
+		}
 	case protocol.AgentShutdownFramework:
 		a.stats.Shutdowns++
 		a.shutdownFrameworkLocked(cmd.ShutdownFramework.FrameworkID)

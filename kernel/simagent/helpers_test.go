@@ -289,7 +289,7 @@ func kill(fid protocol.FrameworkID, id protocol.TaskID) protocol.AgentCommand {
 }
 
 func ack(fid protocol.FrameworkID, id protocol.TaskID, uuid string) protocol.AgentCommand {
-	return protocol.AgentCommand{Type: protocol.AgentAcknowledge, Acknowledge: &protocol.AckUpdate{FrameworkID: fid, TaskID: id, UUID: uuid}}
+	return protocol.AgentCommand{Type: protocol.AgentAcknowledge, Acknowledge: []protocol.AckUpdate{{FrameworkID: fid, TaskID: id, UUID: uuid}}}
 }
 
 func taskInfo(id, res string, labels map[string]string) protocol.TaskInfo {
