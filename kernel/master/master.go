@@ -55,16 +55,16 @@ type Master struct {
 	// (an acknowledgement: the update is sent again and acknowledged again);
 	// they are written with their next real change, or by housekeeping
 	// within lazyInterval.
-	lazyTasks map[*task]struct{}
-	lastLazy  time.Time
-	after           []func() // effects to run once this batch is durable
-	agentAcks       map[protocol.AgentID][]protocol.AckUpdate
-	changed         bool     // since the last snapshot
-	lastAlloc       time.Time
-	allocTimer      *time.Timer
-	lastSnapshot    time.Time
-	lastHeartbeat   time.Time
-	fatal           error // set by the loop to step down
+	lazyTasks     map[*task]struct{}
+	lastLazy      time.Time
+	after         []func() // effects to run once this batch is durable
+	agentAcks     map[protocol.AgentID][]protocol.AckUpdate
+	changed       bool // since the last snapshot
+	lastAlloc     time.Time
+	allocTimer    *time.Timer
+	lastSnapshot  time.Time
+	lastHeartbeat time.Time
+	fatal         error // set by the loop to step down
 }
 
 // New validates the configuration and makes a master; Run starts it.
