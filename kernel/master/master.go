@@ -181,7 +181,7 @@ func (m *Master) drainInbox() {
 func (m *Master) subscribe(ctx context.Context) ([]*nats.Subscription, jetstream.ConsumeContext, error) {
 	var subs []*nats.Subscription
 	add := func(subject string, handle func(*nats.Msg)) error {
-		s, err := m.nc.Subscribe(subject, func(msg *nats.Msg) { m.inbox <- func() { handle(msg) } })
+		s, err := m.nc.Subscribe(subject, func(msg *nats.Msg) { m.push(ctx, func() { handle(msg) }) })
 		if err != nil {
 			return fmt.Errorf("subscribe %s: %w", subject, err)
 		}
@@ -217,7 +217,7 @@ func (m *Master) subscribe(ctx context.Context) ([]*nats.Subscription, jetstream
 	})
 	if err == nil {
 		var cc jetstream.ConsumeContext
-		cc, err = consumer.Consume(func(msg jetstream.Msg) { m.inbox <- func() { m.handleUpdate(msg) } },
+		cc, err = consumer.Consume(func(msg jetstream.Msg) { m.push(ctx, func() { m.handleUpdate(msg) }) },
 			jetstream.PullMaxMessages(4096),
 			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 				m.log.Debug("update consumer", "err", err)
@@ -230,6 +230,15 @@ func (m *Master) subscribe(ctx context.Context) ([]*nats.Subscription, jetstream
 		_ = x.Unsubscribe()
 	}
 	return nil, nil, fmt.Errorf("consume status updates from %s: %w", protocol.UpdatesStream, err)
+}
+
+// push hands a message to the loop; a full inbox holds the NATS callback
+// back (back-pressure) until the loop catches up or leadership ends.
+func (m *Master) push(ctx context.Context, fn func()) {
+	select {
+	case m.inbox <- fn:
+	case <-ctx.Done():
+	}
 }
 
 // loop is the event loop: all state changes happen here.

@@ -3,6 +3,7 @@ package master
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -145,13 +146,16 @@ func (m *Master) recover(ctx context.Context) error {
 		}
 		byRole[t.role] = byRole[t.role].Plus(t.info.Resources)
 	}
-	// Frameworks first, then agents with what the frameworks hold on them.
-	for id, f := range m.frameworks {
-		if !f.removed {
+	// Frameworks first, then agents with what the frameworks hold on them,
+	// in ID order so the allocator's state (and its offers) are the same
+	// after every recovery of the same data.
+	for _, id := range slices.Sorted(maps.Keys(m.frameworks)) {
+		if f := m.frameworks[id]; !f.removed {
 			m.alloc.AddFramework(string(id), f.info.RolesOrDefault(), nil, false)
 		}
 	}
-	for id, a := range m.agents {
+	for _, id := range slices.Sorted(maps.Keys(m.agents)) {
+		a := m.agents[id]
 		if a.status == protocol.AgentRemoved {
 			continue
 		}
