@@ -28,7 +28,7 @@ leader dies. Ctrl-C stops it; starting it again on the same data loses nothing.`
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.Default()
-			rm, err := startMaster(cmd.Context(), o, f.BearerToken(), version.Get().String(), log)
+			rm, err := startMaster(cmd.Context(), o, f.BearerToken(), version.Get().String(), log, false)
 			if err != nil {
 				return err
 			}

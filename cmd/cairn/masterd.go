@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -130,16 +131,35 @@ type runningMaster struct {
 	Master  *master.Master
 	APIURL  string
 	NATSURL string
-	srv     *http.Server
-	done    chan error
-	cancel  context.CancelFunc
+	// starting holds GET /health at 503 while set: `cairn up` reports
+	// healthy only once its agents are registered too.
+	starting atomic.Bool
+	srv      *http.Server
+	done     chan error
+	cancel   context.CancelFunc
+}
+
+// healthGate answers /health with 503 while the cluster is still starting.
+func (rm *runningMaster) healthGate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" && rm.starting.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"starting","message":"the cluster is starting: its agents are registering"}` + "\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // startMaster starts NATS (embedded unless --nats-url), the master and its
 // operator API. Stop it with stop.
-func startMaster(ctx context.Context, o *masterOptions, token, version string, log *slog.Logger) (*runningMaster, error) {
+func startMaster(ctx context.Context, o *masterOptions, token, version string, log *slog.Logger, starting bool) (*runningMaster, error) {
 	if token == "" && !isLoopback(o.HTTPAddr) {
 		return nil, fmt.Errorf("refusing to serve the operator API on %s without a token: set --token or CAIRN_TOKEN, or listen on 127.0.0.1", o.HTTPAddr)
+	}
+	if o.NATSURL == "" && !isLoopback(net.JoinHostPort(o.NATSHost, "0")) {
+		return nil, fmt.Errorf("refusing to expose the embedded NATS on %s: it has no per-identity credentials yet; keep --nats-host on 127.0.0.1, or run your own secured NATS and pass --nats-url", o.NATSHost)
 	}
 	weights, err := parseWeights(o.RoleWeights)
 	if err != nil {
@@ -185,8 +205,9 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 		return nil, err
 	}
 	mctx, cancel := context.WithCancel(ctx)
-	rm := &runningMaster{Bus: b, Master: m, APIURL: apiURL, NATSURL: b.URL(), cancel: cancel, done: make(chan error, 1),
-		srv: &http.Server{Handler: m.Handler(master.HTTPConfig{Token: token}), ReadHeaderTimeout: 10 * time.Second}}
+	rm := &runningMaster{Bus: b, Master: m, APIURL: apiURL, NATSURL: b.URL(), cancel: cancel, done: make(chan error, 1)}
+	rm.srv = &http.Server{Handler: rm.healthGate(m.Handler(master.HTTPConfig{Token: token})), ReadHeaderTimeout: 10 * time.Second}
+	rm.starting.Store(starting)
 	go func() {
 		if err := rm.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("operator API stopped", "err", err)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
@@ -59,7 +61,7 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 	}
 	ctx := cmd.Context()
 	log := slog.Default()
-	rm, err := startMaster(ctx, &o.master, f.BearerToken(), version.Get().String(), log)
+	rm, err := startMaster(ctx, &o.master, f.BearerToken(), version.Get().String(), log, true)
 	if err != nil {
 		return err
 	}
@@ -103,6 +105,14 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 		}
 		defer fleet.Stop()
 	}
+	// Healthy, and announced, once the operator API shows every agent.
+	if err := waitAgentsVisible(ctx, rm, o.agents); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	rm.starting.Store(false)
 	out := f.IOStreams.Out
 	fmt.Fprintf(out, "Cairn is up (data in %s).\n", o.master.DataDir)
 	fmt.Fprintf(out, "  operator API  %s\n", rm.APIURL)
@@ -114,4 +124,26 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping cluster...")
 	return nil
+}
+
+// waitAgentsVisible waits until the master's state lists n active agents.
+func waitAgentsVisible(ctx context.Context, rm *runningMaster, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		active := 0
+		for _, a := range rm.Master.State().Agents {
+			if a.Status == protocol.AgentActive {
+				active++
+			}
+		}
+		if active >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("only %d of %d agents registered within 30s", active, n)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

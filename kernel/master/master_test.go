@@ -211,10 +211,10 @@ func TestAgentLossUnreachableThenGone(t *testing.T) {
 	if st.Reason != protocol.ReasonAgentDisconnected || st.UUID == "" {
 		t.Fatalf("unreachable update: %+v", st)
 	}
-	ag, _ := agentOf(c.m, a.ID())
-	if ag.Status != protocol.AgentUnreachable {
-		t.Fatalf("agent status %s", ag.Status)
-	}
+	waitFor(t, 5*time.Second, "agent UNREACHABLE in state", func() bool {
+		ag, _ := agentOf(c.m, a.ID())
+		return ag.Status == protocol.AgentUnreachable
+	})
 	gone := update(t, f, "u1", protocol.TaskGone)
 	if gone.Reason != protocol.ReasonAgentRemoved {
 		t.Fatalf("gone reason %s", gone.Reason)
