@@ -48,6 +48,15 @@ func Execute(ctx context.Context, root *cobra.Command, args []string) int {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		fmt.Fprintln(errOut, "Error: interrupted")
 		return ExitError
+	case asExitCode(err) != nil:
+		ece := asExitCode(err)
+		if ece.Err != nil {
+			fmt.Fprintf(errOut, "Error: %s\n", strings.Join(strings.Fields(ece.Err.Error()), " "))
+		}
+		if ece.Code == 0 {
+			return ExitError
+		}
+		return ece.Code
 	default:
 		fmt.Fprintf(errOut, "Error: %s\n", strings.Join(strings.Fields(err.Error()), " "))
 		return ExitError
@@ -84,4 +93,12 @@ func checkUsage(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		checkUsage(sub)
 	}
+}
+
+func asExitCode(err error) *cmdutil.ExitCodeError {
+	var ece *cmdutil.ExitCodeError
+	if errors.As(err, &ece) {
+		return ece
+	}
+	return nil
 }

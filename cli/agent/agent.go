@@ -11,6 +11,9 @@ import (
 func NewCmdAgent(f *cmdutil.Factory) *cobra.Command {
 	cmd := cmdutil.NewNounCmd("agent", "Inspect the cluster's agents",
 		"Agents run on every machine of the cluster: they advertise its resources\nto the master and run tasks.")
-	cmd.AddCommand(NewCmdList(f, nil))
+	cmd.AddCommand(
+		NewCmdList(f, nil),
+		NewCmdDescribe(f, nil),
+	)
 	return cmd
 }

@@ -1,10 +1,14 @@
 // Package apiclient is a small typed client for the Cairn master's operator
 // API (GET /v1/state, /v1/agents, /v1/frameworks, /v1/tasks, /v1/events,
-// /health). It speaks only HTTP and imports only the wire types of
-// kernel/protocol, so the CLI, the TUI and other tools can share it.
+// /health, POST /v1/tasks/<id>/kill), for the agents' APIs the master
+// proxies at /agent/<id>/ (state, task logs, sandbox files), and for
+// frameworks' APIs it proxies at /service/<name>/ (the run framework's).
+// It speaks only HTTP and imports only wire types (kernel/protocol,
+// frameworks/run/runapi), so the CLI, the TUI and other tools can share it.
 package apiclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -159,17 +163,26 @@ func (c *Client) Health(ctx context.Context) error {
 
 // getJSON GETs path and decodes the JSON body into v.
 func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) error {
-	resp, err := c.do(ctx, path, q, "application/json")
+	return c.sendJSON(ctx, http.MethodGet, path, q, nil, v)
+}
+
+// sendJSON sends method path with in (when not nil) as a JSON body and
+// decodes the JSON answer into out (when not nil).
+func (c *Client) sendJSON(ctx context.Context, method, path string, q url.Values, in, out any) error {
+	resp, err := c.send(ctx, method, path, q, in, "application/json")
 	if err != nil {
 		return err
 	}
 	defer drainClose(resp.Body)
+	if out == nil {
+		return nil
+	}
 	dec := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes))
-	if err := dec.Decode(v); err != nil {
+	if err := dec.Decode(out); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		return fmt.Errorf("reading the master's answer to GET %s: %w", c.endpoint(path, nil).Redacted(), err)
+		return fmt.Errorf("reading the master's answer to %s %s: %w", method, c.endpoint(path, nil).Redacted(), err)
 	}
 	return nil
 }
@@ -177,10 +190,28 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 // do sends GET path and returns a 2xx response; other statuses become an
 // *APIError, transport failures an *UnreachableError (or ctx's error).
 func (c *Client) do(ctx context.Context, path string, q url.Values, accept string) (*http.Response, error) {
+	return c.send(ctx, http.MethodGet, path, q, nil, accept)
+}
+
+// send sends method path, with in (when not nil) encoded as a JSON body,
+// and returns a 2xx response; other statuses become an *APIError,
+// transport failures an *UnreachableError (or ctx's error).
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, in any, accept string) (*http.Response, error) {
 	u := c.endpoint(path, q)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the body of %s %s: %w", method, u.Redacted(), err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return nil, fmt.Errorf("building GET %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("building %s %s: %w", method, u.Redacted(), err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
@@ -194,10 +225,10 @@ func (c *Client) do(ctx context.Context, path string, q url.Values, accept strin
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		slog.DebugContext(ctx, "operator api request failed", "url", u.Redacted(), "err", err)
+		slog.DebugContext(ctx, "operator api request failed", "method", method, "url", u.Redacted(), "err", err)
 		return nil, &UnreachableError{URL: c.BaseURL(), Err: err}
 	}
-	slog.DebugContext(ctx, "operator api request", "url", u.Redacted(), "status", resp.StatusCode, "duration", time.Since(start))
+	slog.DebugContext(ctx, "operator api request", "method", method, "url", u.Redacted(), "status", resp.StatusCode, "duration", time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer drainClose(resp.Body)
 		return nil, newAPIError(req, resp, c.token != "")

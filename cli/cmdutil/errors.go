@@ -86,3 +86,22 @@ func NewNounCmd(use, short, long string) *cobra.Command {
 		},
 	}
 }
+
+// ExitCodeError ends a command with a given exit code (e.g. a task's, for
+// "task run --wait"). Err, when set, is printed as the error line.
+type ExitCodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitCodeError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.Code)
+}
+
+// ExitCode is the process exit code to use.
+func (e *ExitCodeError) ExitCode() int { return e.Code }
+
+func (e *ExitCodeError) Unwrap() error { return e.Err }

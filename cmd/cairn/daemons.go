@@ -22,5 +22,5 @@ import (
 //     as usage errors; everything else exits 1 with a one-line message;
 //   - the root's persistent --url and --token exist on every command.
 func daemonCommands(f *cli.Factory) []*cobra.Command {
-	return []*cobra.Command{newMasterCmd(f), newUpCmd(f)}
+	return []*cobra.Command{newMasterCmd(f), newUpCmd(f), newSupervisorCmd(), newSupervisorInitCmd()}
 }

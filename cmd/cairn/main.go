@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, streams cli.IOStreams, getenv func(
 	root.PersistentFlags().Var(&levelFlag{v: &level}, "log-level",
 		"log `level`: debug, info, warn or error; $"+envLogLevel+" sets the default")
 	root.AddCommand(daemonCommands(f)...)
+	addAgentRun(root, f)
 	return cli.Execute(ctx, root, args)
 }
 

@@ -39,6 +39,11 @@ leader dies. Ctrl-C stops it; starting it again on the same data loses nothing.`
 				}
 				return err
 			}
+			sys, err := startSystemFrameworks(cmd.Context(), rm, o.DataDir, f.BearerToken(), log)
+			if err != nil {
+				return err
+			}
+			defer sys.stop()
 			out := f.IOStreams.Out
 			fmt.Fprintf(out, "Cairn master %s is ready.\n  operator API  %s\n", rm.Master.ID(), rm.APIURL)
 			if rm.NATSURL != "" {

@@ -194,7 +194,7 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 	}
 	apiURL := "http://" + ln.Addr().String()
 	host, _ := os.Hostname()
-	m, err := master.New(master.Config{Conn: nc, ID: id, Hostname: host, URL: apiURL, Version: version, Logger: log,
+	m, err := master.New(master.Config{Conn: nc, ID: id, Hostname: host, URL: apiURL, NATSURL: b.URL(), Version: version, Logger: log,
 		AllocationInterval: o.AllocationInterval, OfferTimeout: o.OfferTimeout, AgentPingInterval: o.AgentPingInterval,
 		AgentUnreachableTimeout: o.AgentUnreachableTimeout, DefaultFailoverTimeout: o.FailoverTimeout,
 		RoleWeights: weights, MinAllocatable: minAlloc})
@@ -204,7 +204,9 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 		b.Shutdown()
 		return nil, err
 	}
-	mctx, cancel := context.WithCancel(ctx)
+	// The master outlives Ctrl-C until stop: agents report their killed
+	// tasks to it on the way down.
+	mctx, cancel := context.WithCancel(context.Background())
 	rm := &runningMaster{Bus: b, Master: m, APIURL: apiURL, NATSURL: b.URL(), cancel: cancel, done: make(chan error, 1)}
 	rm.srv = &http.Server{Handler: rm.healthGate(m.Handler(master.HTTPConfig{Token: token})), ReadHeaderTimeout: 10 * time.Second}
 	rm.starting.Store(starting)

@@ -4,23 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
-	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-dc/cairn/cli"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/version"
 	"github.com/cairn-dc/cairn/kernel/protocol"
-	"github.com/cairn-dc/cairn/kernel/resources"
-	"github.com/cairn-dc/cairn/kernel/simagent"
 )
 
 type upOptions struct {
 	master    masterOptions
+	agent     agentOptions
 	agents    int
 	resources string
 }
@@ -31,23 +27,27 @@ func newUpCmd(f *cli.Factory) *cobra.Command {
 		Use:   "up",
 		Short: "Run a whole one-machine cluster: NATS, master and agents",
 		Long: `Run a whole Cairn cluster on this machine: an embedded NATS with JetStream, a
-master with its operator API, and --agents agents, each with its own name
-(agent-1, agent-2, ...) and its own slice of ports.
+master with its operator API, and --agents agents sharing the machine, each
+with its own name (agent-1, agent-2, ...), work dir, API port and range of
+1,000 task ports, and a share of the machine's cpus, mem and disk.
 
-The agents are simulated for now: they register, take offers and report their
-tasks RUNNING, but run no processes (the real agent is being built).
+Tasks run as real processes, in cgroups when cairn runs as root.
 
-Ctrl-C stops everything; running it again on the same --data-dir recovers the
-cluster.`,
+Ctrl-C stops everything, killing every task; running it again on the same
+--data-dir recovers the cluster.`,
+		Example: `  cairn up
+  cairn up --agents 3 --data-dir /tmp/cairn
+  cairn up --agent-resources 'cpus:2;mem:2048;disk:10000'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runUp(cmd, f, o)
 		},
 	}
 	o.master.addFlags(cmd.Flags())
+	o.agent.addFlags(cmd.Flags(), false)
 	cmd.Flags().IntVar(&o.agents, "agents", 2, "number of agents")
-	cmd.Flags().StringVar(&o.resources, "agent-resources", "cpus:4;mem:8192;disk:20000",
-		"`resources` of each agent (each also gets 1000 ports of its own)")
+	cmd.Flags().StringVar(&o.resources, "agent-resources", "",
+		"`resources` of each agent (default: an equal share of this machine; each also gets 1000 ports of its own)")
 	return cmd
 }
 
@@ -55,9 +55,12 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 	if o.agents < 0 {
 		return cmdutil.UsageErrorf("--agents must be 0 or more, got %d", o.agents)
 	}
-	base, err := resources.Parse(o.resources)
+	base, err := splitResources(o.master.DataDir, max(o.agents, 1), o.resources)
 	if err != nil {
-		return cmdutil.UsageErrorf("--agent-resources: %v", err)
+		return err
+	}
+	if _, err := o.agent.config(slog.Default(), ""); err != nil {
+		return err
 	}
 	ctx := cmd.Context()
 	log := slog.Default()
@@ -72,41 +75,19 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 		}
 		return err
 	}
-	var fleet *simagent.Fleet
-	if o.agents > 0 {
-		ids := make([]protocol.AgentID, o.agents)
-		for i := range ids {
-			id, err := persistentID(filepath.Join(o.master.DataDir, "agents", "agent-"+strconv.Itoa(i+1), "agent-id"), newULID)
-			if err != nil {
-				return fmt.Errorf("agent id: %w", err)
-			}
-			ids[i] = protocol.AgentID(id)
-		}
-		fleet, err = simagent.StartFleet(ctx, simagent.FleetConfig{
-			N:              o.agents,
-			Connections:    1,
-			Connect:        func(i int) (*nats.Conn, error) { return rm.Bus.Connect("cairn-agents") },
-			HostnamePrefix: "agent",
-			Template:       simagent.Config{Logger: log, Resources: base},
-			Customize: func(i int, c *simagent.Config) {
-				c.ID = ids[i]
-				c.Hostname = "agent-" + strconv.Itoa(i+1)
-				lo := uint64(31000 + 1000*i)
-				c.Resources = base.Plus(resources.Resources{{Name: "ports", Type: resources.Ranges,
-					Ranges: resources.RangeSet{{Begin: lo, End: lo + 999}}}})
-				c.Attributes = resources.Attributes{{Name: "agent", Type: resources.Text, Text: c.Hostname}}
-			},
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("start agents: %w", err)
-		}
-		defer fleet.Stop()
+	agents, err := startLocalAgents(rm, o.agents, o.master.DataDir, base, &o.agent, f.BearerToken(), log)
+	if err != nil {
+		return fmt.Errorf("start agents: %w", err)
 	}
+	sys, err := startSystemFrameworks(ctx, rm, o.master.DataDir, f.BearerToken(), log)
+	if err != nil {
+		agents.stop(o.agent.KillGrace)
+		return err
+	}
+	defer sys.stop()
 	// Healthy, and announced, once the operator API shows every agent.
 	if err := waitAgentsVisible(ctx, rm, o.agents); err != nil {
+		agents.stop(o.agent.KillGrace)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -119,16 +100,23 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 	if rm.NATSURL != "" {
 		fmt.Fprintf(out, "  NATS          %s\n", rm.NATSURL)
 	}
-	fmt.Fprintf(out, "  agents        %d simulated (they run no processes yet)\n", o.agents)
-	fmt.Fprintf(out, "\nTry, in another terminal:\n  ./bin/cairn agent list\n  ./bin/cairn framework list\n  ./bin/cairn task list\n  curl %s/v1/state\n\nCtrl-C stops the cluster.\n", rm.APIURL)
+	iso := "plain processes (run as root for cgroup isolation)"
+	if len(agents.agents) > 0 {
+		if v := agents.agents[0].Isolation(); v != "none" {
+			iso = "cgroups " + v
+		}
+	}
+	fmt.Fprintf(out, "  agents        %d, each with %s; tasks in %s\n", o.agents, base, iso)
+	fmt.Fprintf(out, "\nTry, in another terminal:\n  ./bin/cairn agent list\n  ./bin/cairn task run --wait -- echo hello\n  ./bin/cairn task run --cpus 0.1 --mem 32 -- sleep 30\n  ./bin/cairn task list\n  curl %s/v1/state\n\nCtrl-C stops the cluster and its tasks.\n", rm.APIURL)
 	<-ctx.Done()
-	fmt.Fprintln(out, "stopping cluster...")
+	fmt.Fprintln(out, "stopping cluster: killing tasks...")
+	agents.stop(o.agent.KillGrace)
 	return nil
 }
 
 // waitAgentsVisible waits until the master's state lists n active agents.
 func waitAgentsVisible(ctx context.Context, rm *runningMaster, n int) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
 		active := 0
@@ -142,7 +130,7 @@ func waitAgentsVisible(ctx context.Context, rm *runningMaster, n int) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("only %d of %d agents registered within 30s", active, n)
+			return fmt.Errorf("only %d of %d agents registered within 60s (see the log above)", active, n)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -168,6 +168,10 @@ func (m *Master) handlePing(msg *nats.Msg) {
 	known := a != nil && a.status == protocol.AgentActive
 	if known {
 		a.lastPing = time.Now()
+		var p protocol.Ping
+		if len(msg.Data) > 0 && json.Unmarshal(msg.Data, &p) == nil {
+			m.applyUsage(a, p.Usage)
+		}
 	}
 	data, _ := json.Marshal(protocol.Pong{Known: known, MasterID: m.cfg.ID})
 	m.later(func() { _ = msg.Respond(data) })
@@ -245,4 +249,19 @@ func (m *Master) markGone(a *agent, now time.Time) {
 	}
 	m.touchAgent(a)
 	m.clusterEvent(protocol.EvAgentRemoved, func(e *protocol.ClusterEvent) { e.Agent = a.buildView() })
+}
+
+// applyUsage records the resource usage an agent reported for its tasks.
+func (m *Master) applyUsage(a *agent, usage []protocol.TaskUsage) {
+	for i := range usage {
+		u := &usage[i]
+		t := a.tasks[taskKey{u.FrameworkID, u.TaskID}]
+		if t == nil || t.state.Terminal() {
+			continue
+		}
+		st := u.Statistics
+		t.stats = &st
+		t.view = nil
+		m.changed = true
+	}
 }

@@ -23,7 +23,10 @@ type Config struct {
 	ID       string
 	Hostname string
 	// URL where the operator API is served (reported to frameworks).
-	URL     string
+	URL string
+	// NATSURL is where frameworks and agents reach NATS (advertised in
+	// MasterInfo so tools like `cairn task run` can find it).
+	NATSURL string
 	Version string
 	Logger  *slog.Logger
 

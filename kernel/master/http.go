@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"time"
 
@@ -30,8 +32,11 @@ func (m *Master) Handler(cfg HTTPConfig) http.Handler {
 	mux.HandleFunc("GET /v1/frameworks", m.serveFrameworks)
 	mux.HandleFunc("GET /v1/tasks", m.serveTasks)
 	mux.HandleFunc("GET /v1/events", m.serveEvents)
+	mux.HandleFunc("POST /v1/tasks/{id}/kill", m.serveKill)
+	mux.HandleFunc("/agent/{aid}/{rest...}", m.serveAgentProxy)
+	mux.HandleFunc("/service/{name}/{rest...}", m.serveServiceProxy)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s %s: see /v1/state, /v1/agents, /v1/frameworks, /v1/tasks, /v1/events, /health", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s %s: see /v1/state, /v1/agents, /v1/frameworks, /v1/tasks, /v1/events, POST /v1/tasks/<id>/kill, /agent/<id>/..., /health", r.Method, r.URL.Path))
 	})
 	return withAuth(cfg.Token, mux)
 }
@@ -186,4 +191,133 @@ func (m *Master) serveEvents(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 	}
+}
+
+// serveKill is an operator's kill: POST /v1/tasks/<id>/kill[?framework_id=].
+// The framework learns of it through the task's KILLED update.
+func (m *Master) serveKill(w http.ResponseWriter, r *http.Request) {
+	if m.notReady(w) {
+		return
+	}
+	id := protocol.TaskID(r.PathValue("id"))
+	if err := protocol.ValidateTaskID("task id", id); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	fid := protocol.FrameworkID(r.URL.Query().Get("framework_id"))
+	res := make(chan killResult, 1)
+	select {
+	case m.inbox <- func() { res <- m.operatorKill(fid, id) }:
+	case <-r.Context().Done():
+		return
+	}
+	select {
+	case kr := <-res:
+		if kr.status != http.StatusAccepted {
+			writeError(w, kr.status, kr.message)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, kr.task)
+	case <-r.Context().Done():
+	}
+}
+
+type killResult struct {
+	status  int
+	message string
+	task    *protocol.Task
+}
+
+// operatorKill runs on the loop.
+func (m *Master) operatorKill(fid protocol.FrameworkID, id protocol.TaskID) killResult {
+	var found []*task
+	for _, f := range m.frameworks {
+		if f.removed || (fid != "" && f.info.ID != fid) {
+			continue
+		}
+		if t := f.tasks[id]; t != nil {
+			found = append(found, t)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return killResult{status: http.StatusNotFound, message: fmt.Sprintf("task %s is unknown to the master", id)}
+	case len(found) > 1:
+		return killResult{status: http.StatusConflict, message: fmt.Sprintf("task id %s is used by %d frameworks: pass framework_id", id, len(found))}
+	}
+	t := found[0]
+	if t.state.Terminal() {
+		return killResult{status: http.StatusConflict, message: fmt.Sprintf("task %s already ended (%s)", id, t.state)}
+	}
+	t.killRequested = true
+	m.touchTask(t)
+	if a := m.agents[t.aid]; a != nil && a.status == protocol.AgentActive {
+		m.sendAgent(t.aid, protocol.AgentCommand{Type: protocol.AgentKill, Kill: &protocol.KillTask{
+			FrameworkID: t.fid, TaskID: t.info.TaskID, KillPolicy: t.info.KillPolicy}})
+	}
+	m.log.Info("operator killed task", "task", id, "framework", t.fid, "agent", t.aid)
+	return killResult{status: http.StatusAccepted, task: t.buildView()}
+}
+
+// serveServiceProxy forwards /service/<name>/<path> to the HTTP API of the
+// connected framework called <name> (its webui_url), as DC/OS does, so
+// frameworks' APIs share the master's address and token.
+func (m *Master) serveServiceProxy(w http.ResponseWriter, r *http.Request) {
+	if m.notReady(w) {
+		return
+	}
+	name := r.PathValue("name")
+	var target string
+	for _, f := range m.snap.Load().frameworks {
+		if f.Name == name && f.WebuiURL != "" && (target == "" || f.Connected) {
+			target = f.WebuiURL
+		}
+	}
+	if target == "" {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no framework named %q with an HTTP API is subscribed: is it installed and running? (see /v1/frameworks)", name))
+		return
+	}
+	m.proxy(w, r, target, "/"+r.PathValue("rest"), "framework "+name)
+}
+
+// serveAgentProxy forwards /agent/<id>/<path> to that agent's own HTTP API
+// (sandbox files, task logs), so tools need only the master's URL and token.
+func (m *Master) serveAgentProxy(w http.ResponseWriter, r *http.Request) {
+	if m.notReady(w) {
+		return
+	}
+	aid := protocol.AgentID(r.PathValue("aid"))
+	var target string
+	for _, a := range m.snap.Load().agents {
+		if a.ID == aid {
+			target = a.URL
+		}
+	}
+	if target == "" {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("agent %s is unknown or serves no HTTP API", aid))
+		return
+	}
+	m.proxy(w, r, target, "/"+r.PathValue("rest"), "agent "+string(aid))
+}
+
+// proxy forwards r to target+rest, streaming the answer.
+func (m *Master) proxy(w http.ResponseWriter, r *http.Request, target, rest, who string) {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		writeError(w, http.StatusBadGateway, fmt.Sprintf("%s has a bad URL %q", who, target))
+		return
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.URL.Path = strings.TrimSuffix(u.Path, "/") + rest
+			pr.Out.URL.RawPath = ""
+			pr.Out.Header.Set("Authorization", r.Header.Get("Authorization"))
+		},
+		FlushInterval: -1, // stream logs as they come
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			writeError(w, http.StatusBadGateway, fmt.Sprintf("%s at %s does not answer: %v", who, target, err))
+		},
+	}
+	proxy.ServeHTTP(w, r)
 }

@@ -91,7 +91,7 @@ func New(cfg Config) (*Master, error) {
 }
 
 func (m *Master) info() protocol.MasterInfo {
-	return protocol.MasterInfo{ID: m.cfg.ID, Hostname: m.cfg.Hostname, Version: m.cfg.Version, URL: m.cfg.URL}
+	return protocol.MasterInfo{ID: m.cfg.ID, Hostname: m.cfg.Hostname, Version: m.cfg.Version, URL: m.cfg.URL, NATSURL: m.cfg.NATSURL}
 }
 
 // ID is the master's ID.

@@ -39,7 +39,7 @@ func (m *Master) allocate(now time.Time) {
 		m.changed = true
 		byFw[f] = append(byFw[f], protocol.Offer{ID: o.id, FrameworkID: f.info.ID, AgentID: a.info.ID,
 			Hostname: a.info.Hostname, Resources: o.res, Attributes: a.info.Attributes,
-			AllocationInfo: protocol.AllocationInfo{Role: o.role}, URL: a.info.URL})
+			AllocationInfo: protocol.AllocationInfo{Role: o.role}, Address: a.info.Address, URL: a.info.URL})
 	}
 	for f, offers := range byFw {
 		m.sendEvent(f, protocol.Event{Type: protocol.EventOffers, Offers: &protocol.Offers{Offers: offers}})

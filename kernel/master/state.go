@@ -77,6 +77,8 @@ type task struct {
 	// completed: terminal and its terminal update acknowledged.
 	completed bool
 	deleted   bool
+	// stats is the latest usage the agent reported (not persisted).
+	stats *protocol.ResourceStatistics
 
 	view *protocol.Task
 }
@@ -197,7 +199,7 @@ func (a *agent) buildView() *protocol.Agent {
 		return a.view
 	}
 	v := &protocol.Agent{
-		ID: a.info.ID, Hostname: a.info.Hostname, URL: a.info.URL, Version: a.info.Version, Status: a.status,
+		ID: a.info.ID, Hostname: a.info.Hostname, Address: a.info.Address, URL: a.info.URL, Version: a.info.Version, Status: a.status,
 		Resources: nonNil(a.info.Resources), UsedResources: nonNil(a.used), OfferedResources: nonNil(a.offered),
 		Attributes: a.info.Attributes, RegisteredTime: protocol.Timestamp(a.registered), ActiveTasks: a.active,
 	}
@@ -215,7 +217,7 @@ func (t *task) buildView() *protocol.Task {
 	v := &protocol.Task{
 		ID: t.info.TaskID, Name: t.info.Name, FrameworkID: t.fid, AgentID: t.aid, Role: t.role,
 		State: t.state, Healthy: t.healthy, Resources: nonNil(t.info.Resources),
-		Statuses: append([]protocol.TaskStatus(nil), t.statuses...), Labels: t.info.Labels,
+		Statuses: append([]protocol.TaskStatus(nil), t.statuses...), Labels: t.info.Labels, Statistics: t.stats,
 	}
 	t.view = v
 	return v

@@ -10,6 +10,10 @@ type AgentInfo struct {
 	Hostname   string               `json:"hostname"`
 	Resources  resources.Resources  `json:"resources"`
 	Attributes resources.Attributes `json:"attributes,omitempty"`
+	// Address is where the agent's tasks can be reached (an IP or a
+	// resolvable name); Hostname is the agent's unique name, which may not
+	// resolve (several agents on one machine are agent-1, agent-2 ...).
+	Address string `json:"address,omitempty"`
 	// URL of the agent's own HTTP API (sandbox files, logs), if any.
 	URL     string `json:"url,omitempty"`
 	Version string `json:"version,omitempty"`
@@ -41,9 +45,30 @@ type AgentRegistered struct {
 	Error               *Error  `json:"error,omitempty"`
 }
 
-// Ping is an agent's liveness ping, a request on AgentPing(id).
+// Ping is an agent's liveness ping, a request on AgentPing(id). It carries
+// the resource usage of the agent's running tasks.
 type Ping struct {
-	AgentID AgentID `json:"agent_id"`
+	AgentID AgentID     `json:"agent_id"`
+	Usage   []TaskUsage `json:"usage,omitempty"`
+}
+
+// TaskUsage is one task's resource usage.
+type TaskUsage struct {
+	FrameworkID FrameworkID        `json:"framework_id"`
+	TaskID      TaskID             `json:"task_id"`
+	Statistics  ResourceStatistics `json:"statistics"`
+}
+
+// ResourceStatistics is a task's resource usage (Mesos' field names).
+type ResourceStatistics struct {
+	Timestamp          float64 `json:"timestamp"`
+	CPUsUserTimeSecs   float64 `json:"cpus_user_time_secs"`
+	CPUsSystemTimeSecs float64 `json:"cpus_system_time_secs"`
+	CPUsLimit          float64 `json:"cpus_limit,omitempty"`
+	MemRSSBytes        uint64  `json:"mem_rss_bytes"`
+	MemMaxBytes        uint64  `json:"mem_max_bytes,omitempty"`
+	MemLimitBytes      uint64  `json:"mem_limit_bytes,omitempty"`
+	Processes          int     `json:"processes,omitempty"`
 }
 
 // Pong answers Ping; Known=false tells the agent to re-register.

@@ -32,6 +32,7 @@ const (
 type Agent struct {
 	ID               AgentID              `json:"id"`
 	Hostname         string               `json:"hostname"`
+	Address          string               `json:"address,omitempty"`
 	URL              string               `json:"url,omitempty"`
 	Version          string               `json:"version,omitempty"`
 	Status           AgentStatus          `json:"status"`
@@ -75,6 +76,8 @@ type Task struct {
 	// Statuses are the task's latest status updates, oldest first.
 	Statuses []TaskStatus      `json:"statuses,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	// Statistics is the task's latest resource usage, as its agent reports it.
+	Statistics *ResourceStatistics `json:"statistics,omitempty"`
 }
 
 // ClusterEventType is the type of a cluster event (GET /v1/events, and NATS
@@ -108,4 +111,31 @@ type ClusterEvent struct {
 	Task      *Task            `json:"task,omitempty"`
 	Status    *TaskStatus      `json:"status,omitempty"`
 	State     *State           `json:"state,omitempty"`
+}
+
+// AgentState is GET /v1/state of an agent's own API.
+type AgentState struct {
+	Agent      AgentInfo       `json:"agent"`
+	MasterID   string          `json:"master_id,omitempty"`
+	Registered bool            `json:"registered"`
+	Isolation  string          `json:"isolation"` // v1, v2 or none
+	Tasks      []AgentTaskView `json:"tasks"`
+	// Completed are recently ended tasks whose updates were acknowledged.
+	Completed []AgentTaskView `json:"completed,omitempty"`
+}
+
+// AgentTaskView is a task as its agent sees it.
+type AgentTaskView struct {
+	ID          TaskID              `json:"id"`
+	Name        string              `json:"name"`
+	FrameworkID FrameworkID         `json:"framework_id"`
+	State       TaskState           `json:"state"`
+	Healthy     *bool               `json:"healthy,omitempty"`
+	Resources   resources.Resources `json:"resources"`
+	Sandbox     string              `json:"sandbox"`
+	PID         int                 `json:"pid,omitempty"`
+	StartedAt   float64             `json:"started_at,omitempty"`
+	// Unacknowledged counts status updates the framework has not acknowledged.
+	Unacknowledged int                 `json:"unacknowledged"`
+	Statistics     *ResourceStatistics `json:"statistics,omitempty"`
 }

@@ -276,6 +276,8 @@ type MasterInfo struct {
 	Hostname string `json:"hostname,omitempty"`
 	Version  string `json:"version,omitempty"`
 	URL      string `json:"url,omitempty"`
+	// NATSURL is where frameworks connect, when the master knows it.
+	NATSURL string `json:"nats_url,omitempty"`
 }
 
 // Offers carries new offers.
@@ -292,6 +294,8 @@ type Offer struct {
 	Resources      resources.Resources  `json:"resources"`
 	Attributes     resources.Attributes `json:"attributes,omitempty"`
 	AllocationInfo AllocationInfo       `json:"allocation_info"`
+	// Address where tasks on the agent are reached (see AgentInfo.Address).
+	Address string `json:"address,omitempty"`
 	// URL of the agent's HTTP API (sandboxes, logs), when it has one.
 	URL string `json:"url,omitempty"`
 }

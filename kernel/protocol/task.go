@@ -60,7 +60,6 @@ const (
 	ReasonTaskKilledDuringLaunch Reason = "REASON_TASK_KILLED_DURING_LAUNCH"
 	ReasonHealthCheckUpdated     Reason = "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
 	ReasonExecutorTerminated     Reason = "REASON_EXECUTOR_TERMINATED"
-	ReasonFetchFailed            Reason = "REASON_FETCHER_FAILED"
 )
 
 // Source says who produced a status update.

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/cairn-dc/cairn/cli"
+	"github.com/cairn-dc/cairn/cli/cmdutil"
+	"github.com/cairn-dc/cairn/cli/version"
+	"github.com/cairn-dc/cairn/kernel/agent"
+	"github.com/cairn-dc/cairn/kernel/bus"
+	"github.com/cairn-dc/cairn/kernel/resources"
+)
+
+// agentOptions are the flags of an agent.
+type agentOptions struct {
+	NATSURL      string
+	WorkDir      string
+	Hostname     string
+	Address      string
+	Resources    string
+	Attributes   string
+	HTTPAddr     string
+	Isolation    string
+	NoCPUCap     bool
+	KillGrace    time.Duration
+	GCDelay      time.Duration
+	FetchCacheMB int64
+}
+
+func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
+	if withConn {
+		fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "the cluster's NATS `url`")
+		fs.StringVar(&o.WorkDir, "work-dir", filepath.Join(defaultDataDir(), "agent"), "`dir` for checkpoints, sandboxes and the fetch cache")
+		fs.StringVar(&o.Hostname, "hostname", "", "the agent's unique `name` (default: the machine's hostname)")
+		fs.StringVar(&o.Address, "address", "", "`address` where its tasks are reached (default: the hostname's address)")
+		fs.StringVar(&o.Resources, "resources", "", "`resources` overriding detection, e.g. cpus:4;mem:8192;ports:[31000-32000]")
+		fs.StringVar(&o.HTTPAddr, "http", "127.0.0.1:5051", "agent API listen `address` (sandbox files, task logs)")
+	}
+	fs.StringVar(&o.Attributes, "attributes", "", "agent `attributes`, e.g. rack:r1;zone:a")
+	fs.StringVar(&o.Isolation, "isolation", "auto", "task isolation: auto (cgroups when root), cgroups (required) or none")
+	fs.BoolVar(&o.NoCPUCap, "no-cpu-hard-limit", false, "weight CPU by cpus (shares) without capping it (CFS quota)")
+	fs.DurationVar(&o.KillGrace, "kill-grace", 5*time.Second, "SIGTERM→SIGKILL grace for tasks that give none")
+	fs.DurationVar(&o.GCDelay, "gc-delay", 7*24*time.Hour, "keep the sandboxes of ended tasks this long (less when the disk fills)")
+	fs.Int64Var(&o.FetchCacheMB, "fetch-cache-mb", 2048, "bound of the fetcher's cache, in MB")
+}
+
+// supervisorCommand re-executes this binary as a task supervisor.
+func supervisorCommand(dir, cgroupParent string) []string {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	return []string{exe, "supervisor", "--dir", dir, "--cgroup-parent", cgroupParent}
+}
+
+// agentConfig turns options into an agent configuration.
+func (o *agentOptions) config(log *slog.Logger, token string) (agent.Config, error) {
+	res, err := resources.Parse(o.Resources)
+	if err != nil {
+		return agent.Config{}, cmdutil.UsageErrorf("--resources: %v", err)
+	}
+	attrs, err := resources.ParseAttributes(o.Attributes)
+	if err != nil {
+		return agent.Config{}, cmdutil.UsageErrorf("--attributes: %v", err)
+	}
+	return agent.Config{WorkDir: o.WorkDir, Hostname: o.Hostname, Address: o.Address, Resources: res, Attributes: attrs,
+		HTTPAddr: o.HTTPAddr, Token: token, SupervisorCommand: supervisorCommand, Isolation: o.Isolation,
+		DisableCPUHardLimit: o.NoCPUCap, DefaultKillGrace: o.KillGrace, GCDelay: o.GCDelay,
+		FetchCacheBytes: o.FetchCacheMB << 20, Version: version.Get().String(), Logger: log}, nil
+}
+
+// newAgentRunCmd is "cairn agent run": the agent daemon.
+func newAgentRunCmd(f *cli.Factory) *cobra.Command {
+	o := &agentOptions{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run an agent on this machine",
+		Long: `Run a Cairn agent: it advertises this machine's resources to the master
+(detected, or given with --resources), runs tasks in sandboxes under --work-dir
+(in cgroups when run as root), runs their health checks, and serves their
+files and logs on its API (--http).
+
+Tasks keep running when the agent stops or restarts: they belong to a small
+supervisor process the agent starts; a restarted agent re-attaches to them.`,
+		Example: `  cairn agent run --nats-url nats://master:4222 --attributes rack:r1
+  cairn agent run --resources 'cpus:2;mem:4096' --hostname agent-7`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.Default()
+			cfg, err := o.config(log, f.BearerToken())
+			if err != nil {
+				return err
+			}
+			token := f.BearerToken()
+			if token == "" && o.HTTPAddr != "" && !isLoopback(o.HTTPAddr) {
+				return fmt.Errorf("refusing to serve the agent API on %s without a token: set --token or CAIRN_TOKEN, or listen on 127.0.0.1", o.HTTPAddr)
+			}
+			nc, err := bus.Connect(o.NATSURL, "cairn-agent", log)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			cfg.Conn = nc
+			a, err := agent.New(cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.Out, "Cairn agent %s (%s) starting; API %s\n", a.ID(), a.Info().Hostname, a.Info().URL)
+			err = a.Run(cmd.Context())
+			if cmd.Context().Err() != nil {
+				fmt.Fprintln(f.IOStreams.Out, "agent stopped; its tasks keep running under the supervisor")
+				return nil
+			}
+			return err
+		},
+	}
+	o.addFlags(cmd.Flags(), true)
+	return cmd
+}
+
+// addAgentRun hangs "run" under the CLI's "agent" noun.
+func addAgentRun(root *cobra.Command, f *cli.Factory) {
+	for _, c := range root.Commands() {
+		if c.Name() == "agent" {
+			c.AddCommand(newAgentRunCmd(f))
+			return
+		}
+	}
+}
+
+// runAgents starts n agents as goroutines of this process (cairn up).
+type localAgents struct {
+	agents []*agent.Agent
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startLocalAgents(rm *runningMaster, n int, dataDir string, base resources.Resources, o *agentOptions, token string, log *slog.Logger) (*localAgents, error) {
+	// The agents outlive Ctrl-C until stop has killed their tasks.
+	actx, cancel := context.WithCancel(context.Background())
+	la := &localAgents{cancel: cancel, done: make(chan struct{})}
+	running := 0
+	finished := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("agent-%d", i+1)
+		lo := 31000 + 1000*i
+		ports := resources.MustParse(fmt.Sprintf("ports:[%d-%d]", lo, lo+999))
+		cfg, err := o.config(log.With("agent", name), token)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		cfg.WorkDir = filepath.Join(dataDir, "agents", name)
+		cfg.Hostname, cfg.Address, cfg.HTTPAddr = name, "127.0.0.1", "127.0.0.1:0"
+		cfg.Resources = base.Plus(ports)
+		if len(cfg.Attributes) == 0 {
+			cfg.Attributes = resources.MustParseAttributes("agent:" + name)
+		}
+		nc, err := rm.Bus.Connect("cairn-" + name)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		cfg.Conn = nc
+		a, err := agent.New(cfg)
+		if err != nil {
+			nc.Close()
+			cancel()
+			return nil, err
+		}
+		la.agents = append(la.agents, a)
+		running++
+		go func() {
+			defer nc.Close()
+			if err := a.Run(actx); err != nil && actx.Err() == nil {
+				log.Error("agent stopped", "agent", name, "err", err)
+			}
+			finished <- struct{}{}
+		}()
+	}
+	go func() {
+		for i := 0; i < running; i++ {
+			<-finished
+		}
+		close(la.done)
+	}()
+	return la, nil
+}
+
+// stop kills every task (grace, then SIGKILL), lets the agents report it,
+// and stops them.
+func (la *localAgents) stop(grace time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace+10*time.Second)
+	defer cancel()
+	for _, a := range la.agents {
+		if err := a.Shutdown(ctx, grace); err != nil {
+			slog.Warn("agent shutdown", "agent", a.Info().Hostname, "err", err)
+		}
+	}
+	for _, a := range la.agents {
+		a.WaitIdle(ctx)
+	}
+	la.cancel()
+	<-la.done
+}
+
+// splitResources divides the machine between n agents sharing it.
+func splitResources(workDir string, n int, given string) (resources.Resources, error) {
+	if strings.TrimSpace(given) != "" {
+		r, err := resources.Parse(given)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("--agent-resources: %v", err)
+		}
+		return r, nil
+	}
+	if err := os.MkdirAll(workDir, 0o750); err != nil {
+		return nil, err
+	}
+	all, err := agent.DetectResources(workDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	div := resources.Value(n)
+	if div < 1 {
+		div = 1
+	}
+	var out resources.Resources
+	for _, name := range []string{"cpus", "mem", "disk"} {
+		v := all.ScalarTotal(name) / div
+		if name == "cpus" && v < resources.FromFloat(0.5) {
+			v = resources.FromFloat(0.5)
+		}
+		if name != "cpus" {
+			v -= v % resources.Scale // whole MB
+		}
+		out = append(out, resources.Resource{Name: name, Type: resources.Scalar, Scalar: v})
+	}
+	return resources.Resources(nil).Plus(out), nil
+}

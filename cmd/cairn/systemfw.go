@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	runfw "github.com/cairn-dc/cairn/frameworks/run"
+	"github.com/cairn-dc/cairn/kernel/protocol"
+)
+
+// systemFrameworks are the frameworks the distribution runs beside the
+// master: today the run framework behind `cairn task run`.
+type systemFrameworks struct {
+	run    *runfw.Framework
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startSystemFrameworks starts them, failing over to their previous
+// framework IDs (kept in the data dir), and restarts them if they stop.
+func startSystemFrameworks(ctx context.Context, rm *runningMaster, dataDir, token string, log *slog.Logger) (*systemFrameworks, error) {
+	sctx, cancel := context.WithCancel(ctx)
+	sf := &systemFrameworks{cancel: cancel, done: make(chan struct{})}
+	idFile := filepath.Join(dataDir, "frameworks", "run", "framework-id")
+	start := func() (*runfw.Framework, error) {
+		nc, err := rm.Bus.Connect("cairn-run")
+		if err != nil {
+			return nil, err
+		}
+		saved, _ := os.ReadFile(idFile)
+		f, err := runfw.Start(sctx, runfw.Config{Conn: nc, FrameworkID: protocol.FrameworkID(strings.TrimSpace(string(saved))),
+			Token: token, Logger: log.With("framework", "run")})
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(idFile), 0o750); err == nil {
+			err = writeID(idFile, string(f.ID()))
+			if err != nil {
+				log.Warn("cannot save the run framework's id; a restart will start it afresh", "err", err)
+			}
+		}
+		go func() { <-f.Done(); nc.Close() }()
+		return f, nil
+	}
+	f, err := start()
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("start the run framework: %w", err)
+	}
+	sf.run = f
+	go func() {
+		defer close(sf.done)
+		for {
+			select {
+			case <-sctx.Done():
+				sf.run.Stop()
+				return
+			case <-sf.run.Done():
+				log.Warn("the run framework stopped; restarting it", "err", sf.run.Err())
+				select {
+				case <-sctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+				if f, err := start(); err == nil {
+					sf.run = f
+				} else {
+					log.Error("cannot restart the run framework", "err", err)
+				}
+			}
+		}
+	}()
+	return sf, nil
+}
+
+func writeID(path, id string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(id+"\n"), 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (sf *systemFrameworks) stop() {
+	sf.cancel()
+	<-sf.done
+}

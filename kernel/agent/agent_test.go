@@ -1,0 +1,433 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-dc/cairn/kernel/agent"
+	"github.com/cairn-dc/cairn/kernel/containerizer/supervisor"
+	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/kernel/resources"
+	)
+
+func TestExitCodes(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("exit")
+	o := offer(t, f)
+	launch(t, f, o, shellTask("ok", "cpus:0.1;mem:32", "echo hello; echo oops >&2"), shellTask("bad", "cpus:0.1;mem:32", "exit 3"))
+	got := map[protocol.TaskID]protocol.TaskStatus{
+		"ok":  waitState(t, f, "ok", protocol.TaskFinished, protocol.TaskFailed),
+		"bad": waitState(t, f, "bad", protocol.TaskFinished, protocol.TaskFailed),
+	}
+	if st := got["ok"]; st.State != protocol.TaskFinished || st.ExitCode == nil || *st.ExitCode != 0 {
+		t.Fatalf("ok: %+v", st)
+	}
+	if st := got["bad"]; st.State != protocol.TaskFailed || st.ExitCode == nil || *st.ExitCode != 3 || st.Reason != protocol.ReasonCommandFailed {
+		t.Fatalf("bad: %+v", st)
+	}
+	if out := sandboxFile(t, ra, f, "ok", "stdout"); out != "hello\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	if out := sandboxFile(t, ra, f, "ok", "stderr"); out != "oops\n" {
+		t.Fatalf("stderr %q", out)
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("env")
+	o := offer(t, f)
+	ti := shellTask("env", "cpus:0.1;mem:32;ports:[41005-41006]", `echo "P0=$PORT0 P1=$PORT1 PORTS=$PORTS HOST=$HOST ID=$CAIRN_TASK_ID SB=$CAIRN_SANDBOX MS=$MESOS_SANDBOX X=$X PWD=$(pwd)"`)
+	ti.Command.Environment = &protocol.Environment{Variables: []protocol.Variable{{Name: "X", Value: "y"}}}
+	launch(t, f, o, ti)
+	waitState(t, f, "env", protocol.TaskFinished)
+	out := sandboxFile(t, ra, f, "env", "stdout")
+	sb := filepath.Dir(filepath.Join(strings.TrimSpace(out[strings.Index(out, "SB=")+3:strings.Index(out, " MS=")]), "x"))
+	for _, want := range []string{"P0=41005", "P1=41006", "PORTS=41005,41006", "HOST=127.0.0.1", "ID=env", "X=y", "MS=" + sb, "PWD=" + sb} {
+		if !strings.Contains(out, want) {
+			t.Errorf("environment lacks %q: %s", want, out)
+		}
+	}
+}
+
+func TestCommandNotFound(t *testing.T) {
+	c := newCluster(t)
+	c.agent("", nil)
+	f := c.framework("nf")
+	o := offer(t, f)
+	argv := shellTask("argv", "cpus:0.1;mem:32", "")
+	no := false
+	argv.Command = &protocol.CommandInfo{Value: "no-such-program-xyz", Shell: &no}
+	launch(t, f, o, argv, shellTask("shell", "cpus:0.1;mem:32", "no-such-program-xyz --x"))
+	st := waitState(t, f, "argv", protocol.TaskFailed)
+	if st.Reason != protocol.ReasonContainerLaunchFailed || !strings.Contains(st.Message, "not found") {
+		t.Fatalf("argv: %+v", st)
+	}
+	st = waitState(t, f, "shell", protocol.TaskFailed)
+	if st.ExitCode == nil || *st.ExitCode != 127 || !strings.Contains(st.Message, "command not found") {
+		t.Fatalf("shell: %+v", st)
+	}
+}
+
+func TestKillWithGrace(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("kill")
+	o := offer(t, f)
+	polite := shellTask("polite", "cpus:0.1;mem:32", `trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.05; done`)
+	stubborn := shellTask("stubborn", "cpus:0.1;mem:32", `trap '' TERM; echo ready; while true; do sleep 0.05; done`)
+	stubborn.KillPolicy = &protocol.KillPolicy{GracePeriod: &protocol.DurationInfo{Nanoseconds: int64(300 * time.Millisecond)}}
+	launch(t, f, o, polite, stubborn)
+	for _, id := range []protocol.TaskID{"polite", "stubborn"} {
+		waitState(t, f, id, protocol.TaskRunning)
+		waitFor(t, 10*time.Second, string(id)+" ready", func() bool {
+			return strings.Contains(sandboxFileOrEmpty(ra, f, id, "stdout"), "ready")
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, id := range []protocol.TaskID{"polite", "stubborn"} {
+		if err := f.Kill(ctx, id, ra.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitState(t, f, "polite", protocol.TaskKilling)
+	st := waitState(t, f, "polite", protocol.TaskKilled)
+	if !strings.Contains(sandboxFile(t, ra, f, "polite", "stdout"), "got TERM") {
+		t.Fatalf("the polite task never saw SIGTERM: %+v", st)
+	}
+	start := time.Now()
+	st = waitState(t, f, "stubborn", protocol.TaskKilled)
+	if !strings.Contains(st.Message, "SIGKILL") {
+		t.Fatalf("stubborn task should die of SIGKILL after its grace: %+v (after %v)", st, time.Since(start))
+	}
+}
+
+func sandboxFileOrEmpty(ra *runningAgent, f *fw, id protocol.TaskID, name string) string {
+	runs, _ := filepath.Glob(filepath.Join(ra.dir, "sandboxes", string(f.ID()), string(id)+"@*", name))
+	if len(runs) == 0 {
+		return ""
+	}
+	b, _ := os.ReadFile(runs[len(runs)-1])
+	return string(b)
+}
+
+func TestChildrenDieWithTheTask(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("tree")
+	o := offer(t, f)
+	// Two children (one in its own session when cgroups can catch it) write their pids.
+	cmd := `sleep 1000 & echo $! > pids; `
+	if isRoot() {
+		cmd += `setsid sleep 1000 & echo $! >> pids; `
+	}
+	cmd += `echo ready; wait`
+	launch(t, f, o, shellTask("tree", "cpus:0.1;mem:64", cmd))
+	waitState(t, f, "tree", protocol.TaskRunning)
+	waitFor(t, 10*time.Second, "tree ready", func() bool { return strings.Contains(sandboxFileOrEmpty(ra, f, "tree", "stdout"), "ready") })
+	var pids []int
+	for _, l := range strings.Fields(sandboxFile(t, ra, f, "tree", "pids")) {
+		p, _ := strconv.Atoi(l)
+		pids = append(pids, p)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.Kill(ctx, "tree", ra.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, f, "tree", protocol.TaskKilled)
+	waitFor(t, 10*time.Second, "children gone", func() bool {
+		for _, p := range pids {
+			if alive(p) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// alive: the process exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] != 'Z'
+}
+
+func TestMemoryLimit(t *testing.T) {
+	if !isRoot() {
+		t.Skip("memory limits need cgroups, which need root")
+	}
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	if ra.Isolation() == "none" {
+		t.Skip("cgroups unavailable here: the agent runs tasks without isolation")
+	}
+	f := c.framework("oom")
+	o := offer(t, f)
+	// tail -n 1 keeps the whole last line in memory, and there is no newline: 200 MB in a 32 MB box.
+	launch(t, f, o, shellTask("hog", "cpus:0.5;mem:32", `head -c 200000000 /dev/zero | tail -n 1 > /dev/null`))
+	st := waitState(t, f, "hog", protocol.TaskFailed)
+	if st.Reason != protocol.ReasonMemoryLimit || !strings.Contains(st.Message, "32 MiB") {
+		t.Fatalf("want a memory-limit failure, got %+v", st)
+	}
+}
+
+func TestUsageReachesTheMaster(t *testing.T) {
+	c := newCluster(t)
+	c.agent("", func(cfg *agent.Config) { cfg.UsageInterval = 100 * time.Millisecond })
+	f := c.framework("usage")
+	o := offer(t, f)
+	launch(t, f, o, shellTask("busy", "cpus:0.5;mem:64", `while true; do :; done`))
+	waitState(t, f, "busy", protocol.TaskRunning)
+	waitFor(t, 20*time.Second, "statistics in /v1/tasks", func() bool {
+		for _, tk := range c.m.State().Tasks {
+			if tk.ID == "busy" && tk.Statistics != nil && tk.Statistics.CPUsUserTimeSecs+tk.Statistics.CPUsSystemTimeSecs > 0.05 && tk.Statistics.MemRSSBytes > 0 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func TestAgentRestartReattaches(t *testing.T) {
+	c := newCluster(t)
+	dir := t.TempDir()
+	ra := c.agent(dir, nil)
+	f := c.framework("restart")
+	o := offer(t, f)
+	launch(t, f, o, shellTask("long", "cpus:0.1;mem:32", `echo $$ > pid; exec sleep 1000`),
+		shellTask("short", "cpus:0.1;mem:32", `while [ ! -e go ]; do sleep 0.02; done; exit 4`))
+	waitState(t, f, "long", protocol.TaskRunning)
+	waitState(t, f, "short", protocol.TaskRunning)
+	waitFor(t, 10*time.Second, "pid file", func() bool { return sandboxFileOrEmpty(ra, f, "long", "pid") != "" })
+	pid, _ := strconv.Atoi(strings.TrimSpace(sandboxFile(t, ra, f, "long", "pid")))
+
+	ra.stop() // the agent goes away; its tasks keep running under the supervisor
+	if !alive(pid) {
+		t.Fatal("the task died with its agent")
+	}
+	// The short task ends while no agent runs.
+	runs, _ := filepath.Glob(filepath.Join(dir, "sandboxes", string(f.ID()), "short@*"))
+	if err := os.WriteFile(filepath.Join(runs[0], "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sup, err := supervisor.Dial(context.Background(), filepath.Join(dir, "meta", "supervisor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "short task exit recorded by the supervisor", func() bool {
+		procs, err := sup.List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range procs {
+			if strings.Contains(p.Key, ".short.") && p.Exit != nil {
+				return true
+			}
+		}
+		return false
+	})
+	_ = sup.Close()
+
+	ra2 := c.agent(dir, nil)
+	if ra2.ID() != ra.ID() {
+		t.Fatalf("restarted agent has a new id %s (was %s)", ra2.ID(), ra.ID())
+	}
+	st := waitState(t, f, "short", protocol.TaskFailed)
+	if st.ExitCode == nil || *st.ExitCode != 4 {
+		t.Fatalf("short: %+v", st)
+	}
+	// The long one is still the same process, still RUNNING, and can be killed.
+	if !alive(pid) {
+		t.Fatal("long task died across the agent restart")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.Kill(ctx, "long", ra2.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, f, "long", protocol.TaskKilled)
+	waitFor(t, 5*time.Second, "long task gone", func() bool { return !alive(pid) })
+}
+
+func TestMasterRestartWhileTasksRun(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("mrestart")
+	o := offer(t, f)
+	launch(t, f, o, shellTask("m", "cpus:0.1;mem:32", `while [ ! -e go ]; do sleep 0.02; done; echo done`))
+	waitState(t, f, "m", protocol.TaskRunning)
+	c.stopMaster()
+	runs, _ := filepath.Glob(filepath.Join(ra.dir, "sandboxes", string(f.ID()), "m@*"))
+	if err := os.WriteFile(filepath.Join(runs[0], "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.startMaster()
+	st := waitState(t, f, "m", protocol.TaskFinished)
+	if st.ExitCode == nil || *st.ExitCode != 0 {
+		t.Fatalf("%+v", st)
+	}
+	waitFor(t, 10*time.Second, "FINISHED in the master's state", func() bool {
+		for _, tk := range c.m.State().Tasks {
+			if tk.ID == "m" {
+				return tk.State == protocol.TaskFinished
+			}
+		}
+		return false
+	})
+}
+
+func TestFetcher(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hello.sh" {
+			fmt.Fprint(w, "#!/bin/sh\necho fetched-and-run\n")
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("fetch")
+	o := offer(t, f)
+	ok := shellTask("ok", "cpus:0.1;mem:32", "./hello.sh")
+	ok.Command.URIs = []protocol.CommandURI{{Value: srv.URL + "/hello.sh", Executable: true}}
+	missing := shellTask("missing", "cpus:0.1;mem:32", "true")
+	missing.Command.URIs = []protocol.CommandURI{{Value: srv.URL + "/nope.tgz"}}
+	launch(t, f, o, ok, missing)
+	waitState(t, f, "ok", protocol.TaskFinished)
+	if out := sandboxFile(t, ra, f, "ok", "stdout"); out != "fetched-and-run\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	st := waitState(t, f, "missing", protocol.TaskFailed)
+	if st.Reason != protocol.ReasonContainerLaunchFailed || !strings.Contains(st.Message, "404") || !strings.Contains(st.Message, "nope.tgz") {
+		t.Fatalf("missing: %+v", st)
+	}
+}
+
+func TestHealthChecks(t *testing.T) {
+	okSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer okSrv.Close()
+	badSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer badSrv.Close()
+	closed := closedPort(t)
+	port := func(u string) uint32 { p, _ := strconv.Atoi(u[strings.LastIndexByte(u, ':')+1:]); return uint32(p) }
+	fast := func(hc protocol.HealthCheck) *protocol.HealthCheck {
+		hc.DelaySeconds, hc.IntervalSeconds, hc.TimeoutSeconds, hc.GracePeriodSeconds, hc.ConsecutiveFailures = 0.01, 0.05, 1, 0.01, 1000
+		return &hc
+	}
+	checks := map[string]struct {
+		hc      *protocol.HealthCheck
+		healthy bool
+	}{
+		"http-ok":  {fast(protocol.HealthCheck{Type: protocol.HealthHTTP, HTTP: &protocol.HTTPCheck{Port: port(okSrv.URL)}}), true},
+		"http-bad": {fast(protocol.HealthCheck{Type: protocol.HealthHTTP, HTTP: &protocol.HTTPCheck{Port: port(badSrv.URL)}}), false},
+		"tcp-ok":   {fast(protocol.HealthCheck{Type: protocol.HealthTCP, TCP: &protocol.TCPCheck{Port: port(okSrv.URL)}}), true},
+		"tcp-bad":  {fast(protocol.HealthCheck{Type: protocol.HealthTCP, TCP: &protocol.TCPCheck{Port: closed}}), false},
+		"cmd-ok":   {fast(protocol.HealthCheck{Type: protocol.HealthCommand, Command: &protocol.CommandInfo{Value: "test -e $CAIRN_SANDBOX/stdout"}}), true},
+		"cmd-bad":  {fast(protocol.HealthCheck{Type: protocol.HealthCommand, Command: &protocol.CommandInfo{Value: "exit 1"}}), false},
+	}
+	c := newCluster(t)
+	c.agent("", nil)
+	f := c.framework("health")
+	o := offer(t, f)
+	var tasks []protocol.TaskInfo
+	for id, ch := range checks {
+		ti := shellTask(id, "cpus:0.1;mem:32", "sleep 1000")
+		ti.HealthCheck = ch.hc
+		tasks = append(tasks, ti)
+	}
+	launch(t, f, o, tasks...)
+	for id, ch := range checks {
+		ev := event(t, f, 20*time.Second, id+" health", func(e protocol.Event) bool {
+			return e.Type == protocol.EventUpdate && e.Update.Status.TaskID == protocol.TaskID(id) &&
+				e.Update.Status.Healthy != nil && e.Update.Status.Reason == protocol.ReasonHealthCheckUpdated
+		})
+		if st := ev.Update.Status; *st.Healthy != ch.healthy {
+			t.Errorf("%s: healthy=%v, want %v (%s)", id, *st.Healthy, ch.healthy, st.Message)
+		}
+	}
+}
+
+func TestUnhealthyTaskIsKilled(t *testing.T) {
+	c := newCluster(t)
+	c.agent("", nil)
+	f := c.framework("sick")
+	o := offer(t, f)
+	ti := shellTask("sick", "cpus:0.1;mem:32", "sleep 1000")
+	ti.HealthCheck = &protocol.HealthCheck{Type: protocol.HealthCommand, Command: &protocol.CommandInfo{Value: "exit 1"},
+		DelaySeconds: 0.01, IntervalSeconds: 0.05, TimeoutSeconds: 1, GracePeriodSeconds: 0.01, ConsecutiveFailures: 2}
+	launch(t, f, o, ti)
+	st := waitState(t, f, "sick", protocol.TaskKilled)
+	if st.Healthy == nil || *st.Healthy || !strings.Contains(st.Message, "health") {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func closedPort(t *testing.T) uint32 {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return uint32(p)
+}
+
+func TestBadResources(t *testing.T) {
+	_, err := agent.DetectResources(t.TempDir(), resources.Resources{{Name: "cpus", Type: resources.Ranges}})
+	if err == nil || !strings.Contains(err.Error(), "--resources") {
+		t.Fatalf("want a --resources error, got %v", err)
+	}
+	got, err := agent.DetectResources(t.TempDir(), resources.MustParse("cpus:3;ports:[1000-1010]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ScalarTotal("cpus") != resources.FromFloat(3) || got.ScalarTotal("mem") <= 0 || got.ScalarTotal("disk") <= 0 {
+		t.Fatalf("detected %s", got)
+	}
+}
+
+func TestAgentAPI(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("api")
+	o := offer(t, f)
+	launch(t, f, o, shellTask("logger", "cpus:0.1;mem:32", `echo line1; echo line2; sleep 1000`))
+	waitState(t, f, "logger", protocol.TaskRunning)
+	base := ra.Info().URL
+	waitFor(t, 10*time.Second, "log via API", func() bool {
+		resp, err := http.Get(base + "/v1/tasks/" + string(f.ID()) + "/logger/logs/stdout")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b := make([]byte, 100)
+		n, _ := resp.Body.Read(b)
+		return strings.Contains(string(b[:n]), "line2")
+	})
+	resp, err := http.Get(base + "/v1/files/read?path=/etc/passwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("reading outside the sandboxes: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,150 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cairn-dc/cairn/kernel/agent"
+	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/kernel/resources"
+	"github.com/cairn-dc/cairn/kernel/scheduler"
+)
+
+// BenchmarkLaunch1000 launches 1,000 `sleep` tasks on one real agent and
+// measures the time from the ACCEPT until every task is RUNNING (the
+// framework has the updates), next to the physical floor: a bare loop that
+// fork-execs the same 1,000 processes. It reports the ratio ("x-floor") and
+// Cairn's memory overhead per running task (the supervisor's proportional
+// set size plus the agent process's growth, divided by the tasks).
+func BenchmarkLaunch1000(b *testing.B) {
+	const n = 1000
+	for _, iso := range []string{"none", "auto"} {
+		b.Run("isolation="+iso, func(b *testing.B) {
+			if iso == "auto" && os.Geteuid() != 0 {
+				b.Skip("cgroup isolation needs root")
+			}
+			for i := 0; i < b.N; i++ {
+				floor := floor(b, n)
+				elapsed, perTask := launchOnAgent(b, n, iso)
+				b.ReportMetric(floor.Seconds(), "floor-s")
+				b.ReportMetric(elapsed.Seconds(), "cairn-s")
+				b.ReportMetric(elapsed.Seconds()/floor.Seconds(), "x-floor")
+				b.ReportMetric(perTask/1024, "KiB/task")
+			}
+		})
+	}
+}
+
+// floor fork-execs n sleeps and waits until they all exist.
+func floor(b *testing.B, n int) time.Duration {
+	b.Helper()
+	start := time.Now()
+	pids := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		pid, err := syscall.ForkExec("/bin/sleep", []string{"sleep", "60"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Setpgid: true}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	elapsed := time.Since(start)
+	for _, p := range pids {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+	for _, p := range pids {
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(p, &ws, 0, nil)
+	}
+	return elapsed
+}
+
+func launchOnAgent(b *testing.B, n int, iso string) (time.Duration, float64) {
+	b.Helper()
+	c := newCluster(b)
+	dir := b.TempDir()
+	ra := c.agent(dir, func(cfg *agent.Config) {
+		cfg.Isolation = iso
+		cfg.Resources = resources.MustParse(fmt.Sprintf("cpus:%d;mem:%d;disk:10000;ports:[41000-41100]", n, 64*n))
+	})
+	f := c.framework("bench")
+	o := offer(b, f)
+	tasks := make([]protocol.TaskInfo, n)
+	for i := range tasks {
+		tasks[i] = scheduler.Task(protocol.TaskID("s"+strconv.Itoa(i)), "s", resources.MustParse("cpus:0.5;mem:32"), "")
+		no := false
+		tasks[i].Command = &protocol.CommandInfo{Value: "/bin/sleep", Arguments: []string{"sleep", "60"}, Shell: &no}
+	}
+	runtime.GC()
+	rss0 := selfRSS()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if rej, err := f.Launch(ctx, o, tasks...); err != nil || len(rej) > 0 {
+		b.Fatalf("launch: %v %v", rej, err)
+	}
+	for {
+		running := 0
+		f.mu.Lock()
+		for _, ev := range f.events {
+			if ev.Type != protocol.EventUpdate {
+				continue
+			}
+			switch st := ev.Update.Status; {
+			case st.State == protocol.TaskRunning:
+				running++
+			case st.State.Terminal():
+				b.Fatalf("task %s ended: %s %s", st.TaskID, st.State, st.Message)
+			}
+		}
+		f.mu.Unlock()
+		if running >= n {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatalf("only %d of %d running after 2 minutes", running, n)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	elapsed := time.Since(start)
+	runtime.GC()
+	overhead := float64(selfRSS()-rss0) + supervisorPSS(dir)
+	ra.kill()
+	return elapsed, overhead / float64(n)
+}
+
+// selfRSS is this process's resident set (bytes).
+func selfRSS() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			kb, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// supervisorPSS is the supervisor's proportional set size (bytes).
+func supervisorPSS(workDir string) float64 {
+	pidText, err := os.ReadFile(filepath.Join(workDir, "meta", "supervisor", "supervisor.pid"))
+	if err != nil {
+		return 0
+	}
+	b, _ := os.ReadFile("/proc/" + strings.TrimSpace(string(pidText)) + "/smaps_rollup")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Pss:") {
+			kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
