@@ -77,26 +77,26 @@ type Config struct {
 	// UsageInterval is how often tasks' resource usage is collected and
 	// sent to the master with a ping (default 10s).
 	UsageInterval time.Duration
-	Version        string
-	Logger         *slog.Logger
+	Version       string
+	Logger        *slog.Logger
 }
 
 // Agent is a running agent.
 type Agent struct {
-	cfg    Config
-	log    *slog.Logger
-	id     protocol.AgentID
-	info   protocol.AgentInfo
-	js     jetstream.JetStream
-	cg     cgroups.Manager
-	cgWhy  string
-	sup    *supervisor.Client
-	fetch  *fetcher.Fetcher
+	cfg     Config
+	log     *slog.Logger
+	id      protocol.AgentID
+	info    protocol.AgentInfo
+	js      jetstream.JetStream
+	cg      cgroups.Manager
+	cgWhy   string
+	sup     *supervisor.Client
+	fetch   *fetcher.Fetcher
 	inbox   chan func()
 	runCtx  context.Context
 	journal *taskJournal
-	ready  atomic.Bool
-	httpLn net.Listener
+	ready   atomic.Bool
+	httpLn  net.Listener
 
 	// Loop-owned.
 	tasks        map[string]*task // by supervisor key

@@ -17,7 +17,7 @@ import (
 	"github.com/cairn-dc/cairn/kernel/containerizer/supervisor"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/kernel/resources"
-	)
+)
 
 func TestExitCodes(t *testing.T) {
 	c := newCluster(t)
