@@ -4,7 +4,7 @@ BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/cairn-dc/cairn/cli/version.Version=$(VERSION)
 # Packages with goroutines and shared state run under the race detector.
-RACE_PKGS := ./kernel/...
+RACE_PKGS := ./kernel/... ./frameworks/...
 PKGS      := ./cli/... ./cmd/...
 ARGS    ?=
 
@@ -27,6 +27,7 @@ test: lint
 bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkAllocate/agents=(1000|10000|50000)/' -benchtime 3x ./kernel/allocator/
 	$(GO) test -run '^$$' -bench 'BenchmarkLaunchThroughput|BenchmarkRecovery' -benchtime 1x -timeout 30m ./kernel/master/
+	$(GO) test -run '^$$' -bench 'BenchmarkLaunch1000' -benchtime 1x -timeout 30m ./kernel/agent/
 
 # Short runs of every fuzz target (seed corpora live in each testdata/fuzz).
 FUZZTIME ?= 20s

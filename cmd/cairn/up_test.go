@@ -15,7 +15,6 @@ import (
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/kernel/resources"
 	"github.com/cairn-dc/cairn/kernel/scheduler"
-	"github.com/cairn-dc/cairn/kernel/simagent"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes it.
@@ -66,7 +65,10 @@ func TestUpRunsACluster(t *testing.T) {
 		if !strings.Contains(out.String(), "Try, in another terminal") {
 			t.Errorf("cairn up does not say what to try next: %s", out.String())
 		}
+		t.Logf("cairn up ready at %v", time.Now().Format("05.000"))
 		return api.FindStringSubmatch(out.String())[1], nats.FindStringSubmatch(out.String())[1], func() {
+			t.Logf("stopping at %v", time.Now().Format("05.000"))
+			defer func() { t.Logf("stopped at %v", time.Now().Format("05.000")) }()
 			cancel()
 			if code := <-done; code != 0 {
 				t.Errorf("cairn up exited %d after Ctrl-C: %s", code, errOut.String())
@@ -105,20 +107,24 @@ func TestUpRunsACluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	short := scheduler.Task("short", "short", resources.MustParse("cpus:0.5;mem:64"), "true")
-	short.Labels = map[string]string{simagent.LabelDuration: "100ms"}
-	long := scheduler.Task("long", "long", resources.MustParse("cpus:0.5;mem:64"), "sleep 3600")
+	short := scheduler.Task("short", "short", resources.MustParse("cpus:0.1;mem:32"), "true")
+	long := scheduler.Task("long", "long", resources.MustParse("cpus:0.1;mem:32"), "sleep 3600")
 	states := map[protocol.TaskID]protocol.TaskState{}
 	for launched := false; states["short"] != protocol.TaskFinished || states["long"] != protocol.TaskRunning; {
 		select {
 		case ev := <-fw.Events():
 			switch ev.Type {
 			case protocol.EventOffers:
-				if !launched {
-					if _, err := fw.Launch(ctx, ev.Offers.Offers[0], short, long); err != nil {
-						t.Fatal(err)
+				for _, o := range ev.Offers.Offers {
+					if !launched {
+						if _, err := fw.Launch(ctx, o, short, long); err != nil {
+							t.Fatal(err)
+						}
+						launched = true
+						continue
 					}
-					launched = true
+					// Leave the rest to others (the run framework).
+					_ = fw.Decline(ctx, []protocol.OfferID{o.ID}, scheduler.Refuse(time.Hour))
 				}
 			case protocol.EventUpdate:
 				states[ev.Update.Status.TaskID] = ev.Update.Status.State
@@ -142,15 +148,24 @@ func TestUpRunsACluster(t *testing.T) {
 			t.Fatalf("cairn task list: %v", got)
 		}
 	}
+	// cairn task run --wait streams the task's output and exits with its code.
+	code, out, errOut := runMain(t, nil, "task", "run", "--wait", "--url", api, "--", "echo from-a-task; exit 3")
+	if code != 3 || !strings.Contains(out, "from-a-task") {
+		t.Fatalf("task run --wait: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 	_ = fw.Close()
-	stop()
+	stop() // Ctrl-C: every task is killed
 
 	// Same data dir: the framework, both agents and the running task are back.
 	api, _, stop = start()
 	defer stop()
 	var fws []protocol.Framework
 	listJSON(api, "framework", &fws)
-	if len(fws) != 1 || fws[0].ID != fw.ID() {
+	found := false
+	for _, x := range fws {
+		found = found || x.ID == fw.ID()
+	}
+	if !found {
 		t.Fatalf("frameworks after restart: %+v", fws)
 	}
 	listJSON(api, "agent", &agents)
@@ -162,7 +177,7 @@ func TestUpRunsACluster(t *testing.T) {
 	for _, tk := range tasks {
 		got[tk.ID] = tk.State
 	}
-	if _, ok := got["long"]; !ok || got["short"] != protocol.TaskFinished {
-		t.Fatalf("tasks after restart: %v", got)
+	if got["long"] != protocol.TaskKilled || got["short"] != protocol.TaskFinished {
+		t.Fatalf("tasks after restart: want long KILLED by the Ctrl-C and short FINISHED, got %v", got)
 	}
 }

@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -430,4 +431,59 @@ func TestAgentAPI(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Fatalf("reading outside the sandboxes: %d", resp.StatusCode)
 	}
+}
+
+func TestPIDNamespace(t *testing.T) {
+	if !isRoot() {
+		t.Skip("PID namespaces need root")
+	}
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("pidns")
+	o := offer(t, f)
+	ti := shellTask("ns", "cpus:0.1;mem:64", `ls /proc | grep -c '^[0-9]' > count; echo $$ > mypid`)
+	no := false
+	ti.Container = &protocol.ContainerInfo{Type: "MESOS", Linux: &protocol.LinuxInfo{SharePIDNamespace: &no}}
+	launch(t, f, o, ti)
+	waitState(t, f, "ns", protocol.TaskFinished)
+	n, _ := strconv.Atoi(strings.TrimSpace(sandboxFile(t, ra, f, "ns", "count")))
+	pid, _ := strconv.Atoi(strings.TrimSpace(sandboxFile(t, ra, f, "ns", "mypid")))
+	// Inside its own namespace the task sees only its init and itself
+	// (and its pipeline), never the host's hundreds of processes.
+	if n == 0 || n > 10 || pid > 50 {
+		t.Fatalf("the task saw %d processes and has pid %d: not in its own PID namespace", n, pid)
+	}
+}
+
+func TestSandboxGC(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", func(cfg *agent.Config) { cfg.GCDelay = time.Millisecond })
+	f := c.framework("gc")
+	o := offer(t, f)
+	launch(t, f, o, shellTask("done", "cpus:0.1;mem:32", "true"), shellTask("live", "cpus:0.1;mem:32", "sleep 1000"))
+	waitState(t, f, "done", protocol.TaskFinished)
+	waitState(t, f, "live", protocol.TaskRunning)
+	// The finished task is forgotten once its update is acknowledged.
+	waitFor(t, 10*time.Second, "done forgotten", func() bool {
+		st, err := http.Get(ra.Info().URL + "/v1/state")
+		if err != nil {
+			return false
+		}
+		defer st.Body.Close()
+		var s protocol.AgentState
+		_ = json.NewDecoder(st.Body).Decode(&s)
+		return len(s.Completed) == 1
+	})
+	ra.CollectGarbage(context.Background())
+	if sandboxFileOrEmpty(ra, f, "done", "stdout") != "" || len(globSandboxes(ra, f, "done")) != 0 {
+		t.Fatal("the finished task's sandbox survived GC past its delay")
+	}
+	if len(globSandboxes(ra, f, "live")) != 1 {
+		t.Fatal("GC removed a running task's sandbox")
+	}
+}
+
+func globSandboxes(ra *runningAgent, f *fw, id protocol.TaskID) []string {
+	runs, _ := filepath.Glob(filepath.Join(ra.dir, "sandboxes", string(f.ID()), string(id)+"@*"))
+	return runs
 }

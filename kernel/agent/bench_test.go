@@ -69,7 +69,7 @@ func floor(b *testing.B, n int) time.Duration {
 func launchOnAgent(b *testing.B, n int, iso string) (time.Duration, float64) {
 	b.Helper()
 	c := newCluster(b)
-	dir := b.TempDir()
+	dir := benchDir(b)
 	ra := c.agent(dir, func(cfg *agent.Config) {
 		cfg.Isolation = iso
 		cfg.Resources = resources.MustParse(fmt.Sprintf("cpus:%d;mem:%d;disk:10000;ports:[41000-41100]", n, 64*n))
@@ -119,6 +119,21 @@ func launchOnAgent(b *testing.B, n int, iso string) (time.Duration, float64) {
 	overhead := float64(selfRSS()-rss0) + supervisorPSS(dir)
 	ra.kill()
 	return elapsed, overhead / float64(n)
+}
+
+// benchDir is the agent's work dir: under $CAIRN_BENCH_DIR when set (e.g.
+// /dev/shm, to leave the disk's metadata cost out), else a temp dir.
+func benchDir(b *testing.B) string {
+	root := os.Getenv("CAIRN_BENCH_DIR")
+	if root == "" {
+		return b.TempDir()
+	}
+	dir, err := os.MkdirTemp(root, "cairn-agent-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }
 
 // selfRSS is this process's resident set (bytes).

@@ -17,6 +17,20 @@ type sandboxRun struct {
 	mtime time.Time
 }
 
+// CollectGarbage removes old sandboxes now (it runs every 10 minutes anyway).
+func (a *Agent) CollectGarbage(ctx context.Context) {
+	live, err := query(ctx, a, func() map[string]bool {
+		live := map[string]bool{}
+		for _, t := range a.tasks {
+			live[t.sandbox] = true
+		}
+		return live
+	})
+	if err == nil {
+		a.gc(ctx, filepath.Join(a.cfg.WorkDir, "sandboxes"), live)
+	}
+}
+
 // startGC collects the sandboxes in use (on the loop) and removes old ones
 // off the loop.
 func (a *Agent) startGC(ctx context.Context) {

@@ -66,6 +66,22 @@ func (a *Agent) recover(ctx context.Context) error {
 				Message: "the agent restarted while launching the task"})
 		}
 	}
+	// Cgroups no live task uses (left by a crash): remove them.
+	if names, err := a.cg.List(); err == nil {
+		inUse := map[string]bool{}
+		for _, t := range a.tasks {
+			if !t.state.Terminal() {
+				inUse[t.cgroup] = true
+			}
+		}
+		for _, n := range names {
+			if !inUse[n] {
+				if cg, err := a.cg.Open(n); err == nil {
+					_ = cg.Destroy()
+				}
+			}
+		}
+	}
 	// Processes the supervisor runs that no checkpoint claims: kill them.
 	for key, p := range byKey {
 		if p.Exit == nil {
@@ -579,7 +595,15 @@ func (a *Agent) Shutdown(ctx context.Context, grace time.Duration) error {
 	if a.sup == nil {
 		return nil
 	}
-	return a.sup.Shutdown(ctx, grace)
+	err := a.sup.Shutdown(ctx, grace)
+	// Every task is dead: their cgroups can go (the terminal updates are
+	// already recorded by the supervisor).
+	if a.cg != nil && a.cg.Version() != "none" {
+		if rerr := cgroups.RemoveAll(a.cg); rerr != nil {
+			a.log.Debug("removing the agent's cgroups", "err", rerr)
+		}
+	}
+	return err
 }
 
 // WaitIdle waits until every task has ended and every status update is on

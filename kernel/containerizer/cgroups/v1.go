@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ type hier struct {
 	own         string // this process's own cgroup directory
 	base        string // own/<parent>: where task cgroups go
 	restore     int    // fd of own/tasks, kept open to move threads back
+	baseFD      int    // O_PATH descriptor of base: Start opens <name>/tasks relative to it
 }
 
 type v1Manager struct {
@@ -47,7 +49,7 @@ func detectV1(h *host, parent string) (Manager, string) {
 		if !seen {
 			i = len(m.hiers)
 			byPoint[mnt.point] = i
-			m.hiers = append(m.hiers, &hier{own: own, base: filepath.Join(own, filepath.FromSlash(parent)), restore: -1})
+			m.hiers = append(m.hiers, &hier{own: own, base: filepath.Join(own, filepath.FromSlash(parent)), restore: -1, baseFD: -1})
 		}
 		m.hiers[i].controllers = append(m.hiers[i].controllers, c)
 		switch c {
@@ -91,6 +93,10 @@ func detectV1(h *host, parent string) (Manager, string) {
 			return nil, fmt.Sprintf("cannot open %s/tasks: %v", hh.own, err)
 		}
 		hh.restore = fd
+		if hh.baseFD, err = unix.Open(hh.base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			m.close()
+			return nil, fmt.Sprintf("cannot open %s: %v", hh.base, err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(m.hiers[m.memory].own, "memory.memsw.limit_in_bytes")); err == nil {
 		m.memsw = true
@@ -105,6 +111,10 @@ func (m *v1Manager) close() {
 		if h.restore >= 0 {
 			unix.Close(h.restore)
 			h.restore = -1
+		}
+		if h.baseFD >= 0 {
+			unix.Close(h.baseFD)
+			h.baseFD = -1
 		}
 	}
 }
@@ -128,8 +138,8 @@ func (m *v1Manager) Create(name string, lim Limits) (Cgroup, error) {
 	}
 	c := m.cgroup(name)
 	var created []string
-	for _, d := range c.dirs {
-		err := unix.Mkdir(d, 0o755)
+	for i, d := range c.dirs {
+		err := unix.Mkdirat(m.hiers[i].baseFD, name, 0o755)
 		if err == nil {
 			created = append(created, d)
 		} else if err != unix.EEXIST {
@@ -187,6 +197,37 @@ func (c *v1Cgroup) Name() string { return c.name }
 
 func (c *v1Cgroup) file(h int, f string) string { return c.dirs[h] + "/" + f }
 
+// writeFile and writeInt write <name>/<f> relative to the hierarchy's kept
+// base directory (a short path walk: Create writes several files).
+func (c *v1Cgroup) writeFile(h int, f, data string) error {
+	return c.write(h, f, []byte(data))
+}
+
+func (c *v1Cgroup) writeInt(h int, f string, v int64) error {
+	var buf [24]byte
+	return c.write(h, f, strconv.AppendInt(buf[:0], v, 10))
+}
+
+func (c *v1Cgroup) write(h int, f string, b []byte) error {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Openat(c.m.hiers[h].baseFD, c.name+"/"+f, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return &os.PathError{Op: "open", Path: c.file(h, f), Err: err}
+	}
+	err = writeRetry(fd, b)
+	unix.Close(fd)
+	if err != nil {
+		return fmt.Errorf("write %q to %s: %w", b, c.file(h, f), err)
+	}
+	return nil
+}
+
 // apply writes every limit; zero fields reset to the defaults. A fresh
 // cgroup has the defaults already: only the other values are written.
 func (c *v1Cgroup) apply(lim Limits, fresh bool) error {
@@ -197,7 +238,7 @@ func (c *v1Cgroup) apply(lim Limits, fresh bool) error {
 	}
 	shares = min(max(shares, 2), 262144)
 	if !fresh || shares != 1024 {
-		if err := writeInt(c.file(m.cpu, "cpu.shares"), shares); err != nil {
+		if err := c.writeInt(m.cpu, "cpu.shares", shares); err != nil {
 			return err
 		}
 	}
@@ -207,14 +248,14 @@ func (c *v1Cgroup) apply(lim Limits, fresh bool) error {
 	}
 	if !fresh || lim.CPUQuota > 0 || period != 100*time.Millisecond {
 		// Lift the quota first so a shorter period is always accepted.
-		if err := writeInt(c.file(m.cpu, "cpu.cfs_quota_us"), -1); err != nil {
+		if err := c.writeInt(m.cpu, "cpu.cfs_quota_us", -1); err != nil {
 			return err
 		}
-		if err := writeInt(c.file(m.cpu, "cpu.cfs_period_us"), max(period.Microseconds(), 1000)); err != nil {
+		if err := c.writeInt(m.cpu, "cpu.cfs_period_us", max(period.Microseconds(), 1000)); err != nil {
 			return err
 		}
 		if lim.CPUQuota > 0 {
-			if err := writeInt(c.file(m.cpu, "cpu.cfs_quota_us"), max(lim.CPUQuota.Microseconds(), 1000)); err != nil {
+			if err := c.writeInt(m.cpu, "cpu.cfs_quota_us", max(lim.CPUQuota.Microseconds(), 1000)); err != nil {
 				return err
 			}
 		}
@@ -230,7 +271,7 @@ func (c *v1Cgroup) apply(lim Limits, fresh bool) error {
 			if lim.PidsMax > 0 {
 				v = fmt.Sprint(lim.PidsMax)
 			}
-			if err := writeFile(c.file(m.pids, "pids.max"), v); err != nil {
+			if err := c.writeFile(m.pids, "pids.max", v); err != nil {
 				return err
 			}
 		}
@@ -245,30 +286,29 @@ func (c *v1Cgroup) apply(lim Limits, fresh bool) error {
 // memsw >= limit at every step as the kernel requires.
 func (c *v1Cgroup) setMemory(limit int64) error {
 	m := c.m
-	lf := c.file(m.memory, "memory.limit_in_bytes")
-	sf := c.file(m.memory, "memory.memsw.limit_in_bytes")
+	const lf, sf = "memory.limit_in_bytes", "memory.memsw.limit_in_bytes"
 	if limit <= 0 {
 		if m.memsw {
-			if err := writeInt(sf, -1); err != nil {
+			if err := c.writeInt(m.memory, sf, -1); err != nil {
 				return err
 			}
 		}
-		return writeInt(lf, -1)
+		return c.writeInt(m.memory, lf, -1)
 	}
-	if err := writeInt(lf, limit); err != nil {
+	if err := c.writeInt(m.memory, lf, limit); err != nil {
 		if !m.memsw || !errors.Is(err, unix.EINVAL) {
 			return err
 		}
 		// memsw is below the new limit: raise it first.
-		if err := writeInt(sf, limit); err != nil {
+		if err := c.writeInt(m.memory, sf, limit); err != nil {
 			return err
 		}
-		if err := writeInt(lf, limit); err != nil {
+		if err := c.writeInt(m.memory, lf, limit); err != nil {
 			return err
 		}
 	}
 	if m.memsw {
-		return writeInt(sf, limit)
+		return c.writeInt(m.memory, sf, limit)
 	}
 	return nil
 }
@@ -281,8 +321,24 @@ func (c *v1Cgroup) Start(attr *syscall.SysProcAttr, fork func() (int, error)) (i
 	// does not take the global threadgroup lock.
 	moved := 0
 	var err error
-	for _, d := range c.dirs {
-		if err = writeFile(d+"/tasks", "0"); err != nil {
+	rel := c.name + "/tasks"
+	for i, h := range c.m.hiers {
+		// Relative to the kept base directory: a short path walk.
+		var fd int
+		for {
+			fd, err = unix.Openat(h.baseFD, rel, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if err != nil {
+			err = &os.PathError{Op: "open", Path: c.dirs[i] + "/tasks", Err: err}
+			break
+		}
+		err = writeRetry(fd, zero)
+		unix.Close(fd)
+		if err != nil {
+			err = fmt.Errorf("write 0 to %s/tasks: %w", c.dirs[i], err)
 			break
 		}
 		moved++

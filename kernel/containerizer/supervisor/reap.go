@@ -164,8 +164,9 @@ func (s *server) killCgroupRest(name string) {
 // pid we reap cannot be reused meanwhile.
 func (s *server) signalLeader(e *entry, sig syscall.Signal) error {
 	if e.adopted && e.pidfd >= 0 {
-		// Not our child: make sure the pid is still that process.
-		if err := unix.PidfdSendSignal(e.pidfd, sig, nil, 0); err == unix.ESRCH {
+		// Not our child, so its pid could have been reused: check through
+		// the pidfd (signal 0) that the leader is still that process.
+		if err := unix.PidfdSendSignal(e.pidfd, 0, nil, 0); err == unix.ESRCH {
 			return nil
 		}
 	}

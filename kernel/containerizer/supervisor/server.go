@@ -55,12 +55,12 @@ func (e *entry) proc() Proc {
 func (e *entry) live() bool { return e.exit == nil && !e.failed }
 
 type server struct {
-	cfg      Config
-	log      *slog.Logger
-	dir      string
-	journal  *journal
-	devNull  int
-	lockFD   int
+	cfg     Config
+	log     *slog.Logger
+	dir     string
+	journal *journal
+	devNull int
+	lockFD  int
 
 	mu       sync.Mutex
 	procs    map[string]*entry
@@ -173,8 +173,8 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s := &server{
 		cfg: cfg, log: log, dir: dir,
-		journal:  &journal{path: journalPath(dir), fd: -1},
-		devNull:  -1, lockFD: -1,
+		journal: &journal{path: journalPath(dir), fd: -1},
+		devNull: -1, lockFD: -1,
 		procs:  map[string]*entry{},
 		byPID:  map[int]*entry{},
 		conns:  map[*conn]struct{}{},

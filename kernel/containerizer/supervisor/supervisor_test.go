@@ -610,16 +610,16 @@ func TestUser(t *testing.T) {
 	ctx := ctxT(t)
 	tmp := t.TempDir()
 	os.Chmod(tmp, 0o777)
-	for _, ns := range []bool{false, true} {
-		out := filepath.Join(tmp, fmt.Sprint("out", ns))
-		spec := sh(fmt.Sprint("user", ns), `id -u; id -g`)
-		spec.Stdout, spec.User, spec.NewPIDNamespace = out, "nobody", ns
+	for i, ns := range []struct{ pid, mnt bool }{{false, false}, {true, false}, {false, true}} {
+		out := filepath.Join(tmp, fmt.Sprint("out", i))
+		spec := sh(fmt.Sprint("user", i), `id -u; id -g`)
+		spec.Stdout, spec.User, spec.NewPIDNamespace, spec.NewMountNamespace = out, "nobody", ns.pid, ns.mnt
 		if _, err := c.Start(ctx, spec); err != nil {
 			t.Fatal(err)
 		}
 		waitExit(t, c, spec.Key)
 		if b, _ := os.ReadFile(out); !strings.HasPrefix(string(b), "65534\n") {
-			t.Errorf("ns=%v: id -u = %q", ns, b)
+			t.Errorf("namespaces %+v: id -u = %q", ns, b)
 		}
 	}
 	if _, err := c.Start(ctx, StartSpec{Key: "nouser", Path: "/bin/true", User: "no-such-user-x"}); err == nil {

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+
+	"github.com/cairn-dc/cairn/cli"
+)
+
+// TestMain lets the test binary stand in for the cairn binary when an agent
+// under test re-executes itself as its task supervisor.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && (os.Args[1] == "supervisor" || os.Args[1] == "supervisor-init") {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args[1:], cli.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Getenv)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
