@@ -196,6 +196,30 @@ func startLocalAgents(rm *runningMaster, n int, dataDir string, base resources.R
 	return la, nil
 }
 
+// waitReady waits until every agent has registered with the master.
+func (la *localAgents) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		ready := 0
+		for _, a := range la.agents {
+			if a.Ready() {
+				ready++
+			}
+		}
+		if ready == len(la.agents) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("only %d of %d agents registered within 60s (see the log above)", ready, len(la.agents))
+		case <-la.done:
+			return fmt.Errorf("the agents stopped while starting (see the log above)")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // stop kills every task (grace, then SIGKILL), lets the agents report it,
 // and stops them.
 func (la *localAgents) stop(grace time.Duration) {

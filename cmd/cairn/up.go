@@ -85,7 +85,15 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 		return err
 	}
 	defer sys.stop()
-	// Healthy, and announced, once the operator API shows every agent.
+	// Healthy, and announced, once every agent registered with this master
+	// and the operator API shows them.
+	if err := agents.waitReady(ctx); err != nil {
+		agents.stop(o.agent.KillGrace)
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	if err := waitAgentsVisible(ctx, rm, o.agents); err != nil {
 		agents.stop(o.agent.KillGrace)
 		if ctx.Err() != nil {

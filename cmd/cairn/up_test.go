@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,13 +68,17 @@ func TestUpRunsACluster(t *testing.T) {
 		if !strings.Contains(out.String(), "Try, in another terminal") {
 			t.Errorf("cairn up does not say what to try next: %s", out.String())
 		}
-		t.Logf("cairn up ready at %v", time.Now().Format("05.000"))
 		return api.FindStringSubmatch(out.String())[1], nats.FindStringSubmatch(out.String())[1], func() {
-			t.Logf("stopping at %v", time.Now().Format("05.000"))
-			defer func() { t.Logf("stopped at %v", time.Now().Format("05.000")) }()
 			cancel()
 			if code := <-done; code != 0 {
 				t.Errorf("cairn up exited %d after Ctrl-C: %s", code, errOut.String())
+			}
+			// Every agent's supervisor has gone with the cluster.
+			if pids := supervisorsOf(dir); len(pids) > 0 {
+				t.Errorf("supervisors %v still run after Ctrl-C:\n%s", pids, errOut.String())
+				for _, p := range pids {
+					_ = syscall.Kill(p, syscall.SIGKILL)
+				}
 			}
 		}
 	}
@@ -180,4 +187,21 @@ func TestUpRunsACluster(t *testing.T) {
 	if got["long"] != protocol.TaskKilled || got["short"] != protocol.TaskFinished {
 		t.Fatalf("tasks after restart: want long KILLED by the Ctrl-C and short FINISHED, got %v", got)
 	}
+}
+
+// supervisorsOf lists the pids of supervisor processes serving under dir.
+func supervisorsOf(dir string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.Contains(string(cmd), "supervisor") && strings.Contains(string(cmd), dir) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -83,20 +83,22 @@ type Config struct {
 
 // Agent is a running agent.
 type Agent struct {
-	cfg     Config
-	log     *slog.Logger
-	id      protocol.AgentID
-	info    protocol.AgentInfo
-	js      jetstream.JetStream
-	cg      cgroups.Manager
-	cgWhy   string
-	sup     *supervisor.Client
-	fetch   *fetcher.Fetcher
-	inbox   chan func()
-	runCtx  context.Context
-	journal *taskJournal
-	ready   atomic.Bool
-	httpLn  net.Listener
+	cfg    Config
+	log    *slog.Logger
+	id     protocol.AgentID
+	info   protocol.AgentInfo
+	js     jetstream.JetStream
+	cg     cgroups.Manager
+	cgWhy  string
+	sup    *supervisor.Client
+	fetch  *fetcher.Fetcher
+	inbox  chan func()
+	runCtx context.Context
+	// supReady is closed once Run has its supervisor (or failed to get one).
+	supReady chan struct{}
+	journal  *taskJournal
+	ready    atomic.Bool
+	httpLn   net.Listener
 
 	// Loop-owned.
 	tasks        map[string]*task // by supervisor key
@@ -187,7 +189,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, id: id, js: js, inbox: make(chan func(), 1<<14),
+	a := &Agent{cfg: cfg, id: id, js: js, inbox: make(chan func(), 1<<14), supReady: make(chan struct{}),
 		tasks: map[string]*task{}, byID: map[taskID]*task{},
 		log: cfg.Logger.With("component", "agent", "agent_id", id)}
 	a.info = protocol.AgentInfo{ID: id, Hostname: cfg.Hostname, Address: cfg.Address, Resources: res,
@@ -243,9 +245,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	sup, err := supervisor.Ensure(sctx, supDir, a.cfg.SupervisorCommand(supDir, parent))
 	cancel()
 	if err != nil {
+		close(a.supReady)
 		return fmt.Errorf("agent: start the task supervisor in %s: %w", supDir, err)
 	}
 	a.sup = sup
+	close(a.supReady)
 	defer sup.Close()
 	go func() {
 		for p := range sup.Exits() {

@@ -592,6 +592,11 @@ func procStats(pid int, now float64) (protocol.ResourceStatistics, bool) {
 // The terminal updates are recorded by the supervisor and reported by the
 // agent when it starts again.
 func (a *Agent) Shutdown(ctx context.Context, grace time.Duration) error {
+	select { // a Run still starting its supervisor: wait for it
+	case <-a.supReady:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	if a.sup == nil {
 		return nil
 	}
