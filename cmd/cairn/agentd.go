@@ -72,6 +72,11 @@ func (o *agentOptions) config(log *slog.Logger, token string) (agent.Config, err
 	if err != nil {
 		return agent.Config{}, cmdutil.UsageErrorf("--attributes: %v", err)
 	}
+	switch o.Isolation {
+	case "auto", "cgroups", "none":
+	default:
+		return agent.Config{}, cmdutil.UsageErrorf("--isolation %q: use auto, cgroups or none", o.Isolation)
+	}
 	return agent.Config{WorkDir: o.WorkDir, Hostname: o.Hostname, Address: o.Address, Resources: res, Attributes: attrs,
 		HTTPAddr: o.HTTPAddr, Token: token, SupervisorCommand: supervisorCommand, Isolation: o.Isolation,
 		DisableCPUHardLimit: o.NoCPUCap, DefaultKillGrace: o.KillGrace, GCDelay: o.GCDelay,
