@@ -28,6 +28,8 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkAllocate/agents=(1000|10000|50000)/' -benchtime 3x ./kernel/allocator/
 	$(GO) test -run '^$$' -bench 'BenchmarkLaunchThroughput|BenchmarkRecovery' -benchtime 1x -timeout 30m ./kernel/master/
 	$(GO) test -run '^$$' -bench 'BenchmarkLaunch1000' -benchtime 1x -timeout 30m ./kernel/agent/
+	@echo "== the same with the agent's work dir on tmpfs (leaves this disk's inode cost out)"
+	CAIRN_BENCH_DIR=/dev/shm $(GO) test -run '^$$' -bench 'BenchmarkLaunch1000' -benchtime 1x -timeout 30m ./kernel/agent/
 
 # Short runs of every fuzz target (seed corpora live in each testdata/fuzz).
 FUZZTIME ?= 20s

@@ -96,6 +96,10 @@ type Agent struct {
 	runCtx context.Context
 	// supReady is closed once Run has its supervisor (or failed to get one).
 	supReady chan struct{}
+	// launches feeds the launch workers: a few, because the work (files,
+	// cgroups, forks) contends on kernel locks, and a thousand at once only
+	// thrash them and starve the loop.
+	launches chan func()
 	journal  *taskJournal
 	ready    atomic.Bool
 	httpLn   net.Listener
@@ -123,6 +127,9 @@ type taskID struct {
 type completedTask struct {
 	view protocol.AgentTaskView
 }
+
+// launchWorkers bounds the launches in progress (fetches and starts).
+const launchWorkers = 8
 
 // New validates the configuration, detects resources, and prepares the work dir.
 func New(cfg Config) (*Agent, error) {
@@ -190,6 +197,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, id: id, js: js, inbox: make(chan func(), 1<<14), supReady: make(chan struct{}),
+		launches: make(chan func(), 1<<16),
 		tasks: map[string]*task{}, byID: map[taskID]*task{},
 		log: cfg.Logger.With("component", "agent", "agent_id", id)}
 	a.info = protocol.AgentInfo{ID: id, Hostname: cfg.Hostname, Address: cfg.Address, Resources: res,
@@ -262,6 +270,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.journal = j
 	defer j.close()
+	for i := 0; i < launchWorkers; i++ {
+		go func() {
+			for {
+				select {
+				case fn := <-a.launches:
+					fn()
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	if err := a.recover(ctx); err != nil {
 		return err
 	}

@@ -90,14 +90,17 @@ func launchOnAgent(b *testing.B, n int, iso string) (time.Duration, float64) {
 	if rej, err := f.Launch(ctx, o, tasks...); err != nil || len(rej) > 0 {
 		b.Fatalf("launch: %v %v", rej, err)
 	}
+	var allStarting time.Duration
 	for {
-		running := 0
+		running, starting := 0, 0
 		f.mu.Lock()
 		for _, ev := range f.events {
 			if ev.Type != protocol.EventUpdate {
 				continue
 			}
 			switch st := ev.Update.Status; {
+			case st.State == protocol.TaskStarting:
+				starting++
 			case st.State == protocol.TaskRunning:
 				running++
 			case st.State.Terminal():
@@ -105,6 +108,9 @@ func launchOnAgent(b *testing.B, n int, iso string) (time.Duration, float64) {
 			}
 		}
 		f.mu.Unlock()
+		if starting >= n && allStarting == 0 {
+			allStarting = time.Since(start)
+		}
 		if running >= n {
 			break
 		}
@@ -115,6 +121,7 @@ func launchOnAgent(b *testing.B, n int, iso string) (time.Duration, float64) {
 		}
 	}
 	elapsed := time.Since(start)
+	b.ReportMetric(allStarting.Seconds(), "starting-s")
 	runtime.GC()
 	overhead := float64(selfRSS()-rss0) + supervisorPSS(dir)
 	ra.kill()

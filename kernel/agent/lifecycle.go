@@ -177,11 +177,25 @@ func (a *Agent) launch(ctx context.Context, fw protocol.FrameworkInfo, role stri
 	spec := a.launchSpec(t)
 	t.launched = true // from here on the supervisor may have it
 	a.sendStatus(t, protocol.TaskStatus{State: protocol.TaskStarting})
-	go func() {
-		defer cancel()
-		proc, reason, err := a.start(lctx, t.info, spec)
-		a.push(ctx, func() { a.started(ctx, t, proc, reason, err) })
-	}()
+	a.launches <- func() {
+		spec, reason, err := a.prepare(lctx, t.info, spec)
+		if err != nil {
+			cancel()
+			a.push(ctx, func() { a.started(ctx, t, supervisor.Proc{}, reason, err) })
+			return
+		}
+		// The start itself is a pipelined request: wait for it aside, so
+		// the workers keep preparing.
+		go func() {
+			defer cancel()
+			proc, err := a.sup.Start(lctx, spec)
+			reason := protocol.Reason("")
+			if err != nil {
+				reason = protocol.ReasonContainerLaunchFailed
+			}
+			a.push(ctx, func() { a.started(ctx, t, proc, reason, err) })
+		}()
+	}
 }
 
 // launchSpec is what the supervisor needs, computed on the loop.
@@ -199,38 +213,33 @@ func (a *Agent) launchSpec(t *task) supervisor.StartSpec {
 	return spec
 }
 
-// start runs off the loop (launches proceed in parallel): sandbox, fetch,
-// cgroup, supervisor start.
-func (a *Agent) start(ctx context.Context, ti protocol.TaskInfo, spec supervisor.StartSpec) (supervisor.Proc, protocol.Reason, error) {
+// prepare runs on a launch worker: sandbox, fetch, command, cgroup.
+func (a *Agent) prepare(ctx context.Context, ti protocol.TaskInfo, spec supervisor.StartSpec) (supervisor.StartSpec, protocol.Reason, error) {
 	if ti.Container != nil && ti.Container.Image != nil {
-		return supervisor.Proc{}, protocol.ReasonTaskInvalid, fmt.Errorf("container images are not supported by this agent yet; run a command instead")
+		return spec, protocol.ReasonTaskInvalid, fmt.Errorf("container images are not supported by this agent yet; run a command instead")
 	}
 	if err := makeSandbox(spec); err != nil {
-		return supervisor.Proc{}, protocol.ReasonContainerLaunchFailed, err
+		return spec, protocol.ReasonContainerLaunchFailed, err
 	}
 	if ti.Command != nil && len(ti.Command.URIs) > 0 {
 		if _, err := a.fetch.Fetch(ctx, ti.Command.URIs, spec.Dir); err != nil {
-			return supervisor.Proc{}, protocol.ReasonContainerLaunchFailed, err
+			return spec, protocol.ReasonContainerLaunchFailed, err
 		}
 	}
 	path, argv, err := resolveCommand(ti.Command, spec.Env, spec.Dir)
 	if err != nil {
-		return supervisor.Proc{}, protocol.ReasonContainerLaunchFailed, err
+		return spec, protocol.ReasonContainerLaunchFailed, err
 	}
 	spec.Path, spec.Argv = path, argv
 	if spec.Cgroup != "" {
 		if _, err := a.cg.Create(spec.Cgroup, a.limits(ti)); err != nil {
-			return supervisor.Proc{}, protocol.ReasonContainerLaunchFailed, fmt.Errorf("create the task's cgroup: %w", err)
+			return spec, protocol.ReasonContainerLaunchFailed, fmt.Errorf("create the task's cgroup: %w", err)
 		}
 	}
 	if ctx.Err() != nil {
-		return supervisor.Proc{}, protocol.ReasonTaskKilledDuringLaunch, ctx.Err()
+		return spec, protocol.ReasonTaskKilledDuringLaunch, ctx.Err()
 	}
-	p, err := a.sup.Start(ctx, spec)
-	if err != nil {
-		return supervisor.Proc{}, protocol.ReasonContainerLaunchFailed, err
-	}
-	return p, "", nil
+	return spec, "", nil
 }
 
 // makeSandbox creates the sandbox and its empty stdout and stderr (the
