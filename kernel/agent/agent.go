@@ -198,7 +198,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, id: id, js: js, inbox: make(chan func(), 1<<14), supReady: make(chan struct{}),
 		launches: make(chan func(), 1<<16),
-		tasks: map[string]*task{}, byID: map[taskID]*task{},
+		tasks:    map[string]*task{}, byID: map[taskID]*task{},
 		log: cfg.Logger.With("component", "agent", "agent_id", id)}
 	a.info = protocol.AgentInfo{ID: id, Hostname: cfg.Hostname, Address: cfg.Address, Resources: res,
 		Attributes: cfg.Attributes, Version: cfg.Version}
