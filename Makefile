@@ -34,7 +34,7 @@ bench:
 # Short runs of every fuzz target (seed corpora live in each testdata/fuzz).
 FUZZTIME ?= 20s
 fuzz:
-	@for pkg in ./kernel/resources ./kernel/protocol; do \
+	@for pkg in ./kernel/resources ./kernel/protocol ./kernel/containerizer/fetcher ./frameworks/services/marathon ./frameworks/services/constraints; do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \

@@ -1,0 +1,320 @@
+package services_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-dc/cairn/kernel/protocol"
+)
+
+const seedApp = `{"id": "ubuntu", "instances": 1, "cpus": 0.5, "mem": 512, "cmd": "while sleep 10; do date -u +%T; done"}`
+
+func TestSeedAppRunsAndIsReplaced(t *testing.T) {
+	c := newCluster(t)
+	agents := c.agents(2, "cpus:4;mem:8192;disk:10000;ports:[31000-31100]")
+	c.services()
+	code, out := c.api("POST", "/v2/apps", seedApp)
+	if code != 201 || out["id"] != "/ubuntu" || len(out["deployments"].([]any)) != 1 {
+		t.Fatalf("POST: %d %v", code, out)
+	}
+	waitFor(t, 10*time.Second, "1 running", func() bool { return c.running("/ubuntu") == 1 })
+	app := c.app("/ubuntu")
+	if app["cmd"] != "while sleep 10; do date -u +%T; done" || num(app["instances"]) != 1 || app["cpus"] != 0.5 {
+		t.Fatalf("app as Marathon shows it: %v", app)
+	}
+	tasks := app["tasks"].([]any)
+	t1 := tasks[0].(map[string]any)
+	if t1["state"] != "TASK_RUNNING" || t1["appId"] != "/ubuntu" || t1["host"] == "" || len(t1["ports"].([]any)) != 1 {
+		t.Fatalf("task: %v", t1)
+	}
+	// Kill it behind the framework's back: it comes back.
+	id := protocol.TaskID(t1["id"].(string))
+	for _, a := range agents {
+		_ = a.Finish(id, protocol.TaskKilled, "killed by someone")
+	}
+	waitFor(t, 10*time.Second, "a replacement", func() bool {
+		ts := c.tasksOf("/ubuntu")
+		return len(ts) == 1 && ts[0]["id"] != string(id) && ts[0]["state"] == "TASK_RUNNING"
+	})
+	if lf := c.app("/ubuntu")["lastTaskFailure"].(map[string]any); lf["taskId"] != string(id) || lf["state"] != "TASK_KILLED" {
+		t.Fatalf("lastTaskFailure: %v", lf)
+	}
+}
+
+func TestScale(t *testing.T) {
+	c := newCluster(t)
+	c.agents(3, "cpus:8;mem:16384;ports:[31000-31100]")
+	c.services()
+	if code, out := c.api("POST", "/v2/apps", `{"id":"/web","cmd":"sleep 1000","cpus":0.1,"mem":32}`); code != 201 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "created", func() bool { return c.running("/web") == 1 && c.deploymentsDone() })
+	for _, n := range []int{1, 10, 3} {
+		code, out := c.api("PUT", "/v2/apps/web", fmt.Sprintf(`{"instances":%d}`, n))
+		if code != 200 || out["deploymentId"] == "" {
+			t.Fatalf("scale to %d: %d %v", n, code, out)
+		}
+		waitFor(t, 15*time.Second, fmt.Sprintf("%d running", n), func() bool {
+			return c.running("/web") == n && len(c.tasksOf("/web")) == n && c.deploymentsDone()
+		})
+	}
+	// Scaling is not a restart: versions grow, lastConfigChangeAt stays.
+	app := c.app("/web")
+	vi := app["versionInfo"].(map[string]any)
+	if vi["lastConfigChangeAt"] == vi["lastScalingAt"] {
+		t.Fatalf("scaling changed the config version: %v", vi)
+	}
+	_, vs := c.api("GET", "/v2/apps/web/versions", nil)
+	if len(vs["versions"].([]any)) != 4 {
+		t.Fatalf("versions: %v", vs)
+	}
+}
+
+func TestRollingRestartKeepsCapacity(t *testing.T) {
+	c := newCluster(t)
+	c.agents(3, "cpus:8;mem:16384;ports:[31000-31100]")
+	c.services()
+	app := `{"id":"/api","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":3,"labels":{"sim.healthy":"true"},
+		"healthChecks":[{"protocol":"COMMAND","command":{"value":"true"}}],
+		"upgradeStrategy":{"minimumHealthCapacity":1,"maximumOverCapacity":0.5}}`
+	if code, out := c.api("POST", "/v2/apps", app); code != 201 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "3 healthy", func() bool { return num(c.app("/api")["tasksHealthy"]) == 3 && c.deploymentsDone() })
+	before := map[string]bool{}
+	for _, tk := range c.tasksOf("/api") {
+		before[tk["id"].(string)] = true
+	}
+	ev := c.events()
+	if code, out := c.api("POST", "/v2/apps/api/restart", nil); code != 200 {
+		t.Fatalf("restart: %d %v", code, out)
+	}
+	waitFor(t, 20*time.Second, "restart done", func() bool {
+		ts := c.tasksOf("/api")
+		if len(ts) != 3 || !c.deploymentsDone() {
+			return false
+		}
+		for _, tk := range ts {
+			if before[tk["id"].(string)] {
+				return false
+			}
+		}
+		return true
+	})
+	// Replay the event stream: healthy instances never fell below 3.
+	healthy := map[string]bool{}
+	for id := range before {
+		healthy[id] = true
+	}
+	minSeen := len(healthy)
+	sawSuccess := false
+	for _, e := range ev.snapshot() {
+		switch e["eventType"] {
+		case "health_status_changed_event":
+			healthy[e["taskId"].(string)] = e["alive"].(bool)
+		case "status_update_event":
+			if protocol.TaskState(e["taskStatus"].(string)).Terminal() || e["taskStatus"] == "TASK_KILLING" {
+				healthy[e["taskId"].(string)] = false
+			}
+		case "deployment_success":
+			sawSuccess = true
+		}
+		n := 0
+		for _, ok := range healthy {
+			if ok {
+				n++
+			}
+		}
+		minSeen = min(minSeen, n)
+	}
+	if minSeen < 3 || !sawSuccess {
+		for _, e := range ev.snapshot() {
+			t.Logf("%v %v %v %v", e["eventType"], e["taskId"], e["taskStatus"], e["alive"])
+		}
+		t.Fatalf("healthy instances fell to %d during the rolling restart (want >= 3); deployment_success seen: %v", minSeen, sawSuccess)
+	}
+}
+
+func TestUniqueHostnameAndBlockedDeployment(t *testing.T) {
+	c := newCluster(t)
+	c.agents(3, "cpus:8;mem:16384;ports:[31000-31100]")
+	c.services()
+	app := `{"id":"/uniq","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":3,"constraints":[["hostname","UNIQUE"]]}`
+	if code, out := c.api("POST", "/v2/apps", app); code != 201 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "3 running", func() bool { return c.running("/uniq") == 3 })
+	hosts := map[string]bool{}
+	for _, tk := range c.app("/uniq")["tasks"].([]any) {
+		hosts[tk.(map[string]any)["slaveId"].(string)] = true
+	}
+	if len(hosts) != 3 {
+		t.Fatalf("UNIQUE hostname: instances on %d agents", len(hosts))
+	}
+	// A fourth cannot be placed: the deployment says why.
+	c.api("PUT", "/v2/apps/uniq", `{"instances":4}`)
+	waitFor(t, 15*time.Second, "the queue to explain", func() bool {
+		_, q := c.api("GET", "/v2/queue", nil)
+		items := q["queue"].([]any)
+		if len(items) != 1 {
+			return false
+		}
+		why, _ := items[0].(map[string]any)["waiting"].(string)
+		return strings.Contains(why, "UNIQUE") && strings.Contains(why, "hostname")
+	})
+	if c.deploymentsDone() {
+		t.Fatal("the blocked deployment vanished")
+	}
+}
+
+func TestFrameworkRestartMidDeployment(t *testing.T) {
+	c := newCluster(t)
+	c.agents(2, "cpus:8;mem:16384;ports:[31000-31100]")
+	f := c.services()
+	app := `{"id":"/slow","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":5,"labels":{"sim.start_delay":"400ms"}}`
+	if code, out := c.api("POST", "/v2/apps", app); code != 201 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 10*time.Second, "some launched", func() bool { return len(c.tasksOf("/slow")) > 0 })
+	f.Stop()
+	c.services()
+	waitFor(t, 20*time.Second, "deployment finished after the restart", func() bool {
+		return c.running("/slow") == 5 && c.deploymentsDone()
+	})
+	if n := len(c.tasksOf("/slow")); n != 5 {
+		t.Fatalf("%d instances after the restart, want 5", n)
+	}
+	ids := 0
+	for _, tk := range c.m.State().Tasks {
+		if !tk.State.Terminal() {
+			ids++
+		}
+	}
+	if ids != 5 {
+		t.Fatalf("the master sees %d live tasks, want 5 (duplicates launched?)", ids)
+	}
+}
+
+func TestAgentLossReplacesTasks(t *testing.T) {
+	c := newCluster(t)
+	agents := c.agents(3, "cpus:8;mem:16384;ports:[31000-31100]")
+	c.services()
+	app := `{"id":"/ha","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":2,"constraints":[["hostname","UNIQUE"]],
+		"unreachableStrategy":{"inactiveAfterSeconds":0,"expungeAfterSeconds":3600}}`
+	if code, out := c.api("POST", "/v2/apps", app); code != 201 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "2 running", func() bool { return c.running("/ha") == 2 })
+	victim := c.tasksOf("/ha")[0]
+	for _, a := range agents {
+		if string(a.ID()) == victim["slaveId"] {
+			a.PausePings()
+		}
+	}
+	waitFor(t, 20*time.Second, "a replacement on the third agent", func() bool {
+		running := map[string]bool{}
+		for _, tk := range c.tasksOf("/ha") {
+			if tk["state"] == "TASK_RUNNING" {
+				running[tk["slaveId"].(string)] = true
+			}
+		}
+		return len(running) == 2 && !running[victim["slaveId"].(string)]
+	})
+}
+
+func TestBadAppDefinitions(t *testing.T) {
+	c := newCluster(t)
+	c.services()
+	for _, tc := range []struct{ body, path string }{
+		{`{"id":"/Bad_ID","cmd":"x"}`, "/id"},
+		{`{"id":"/ok","cmd":"x","instances":-1}`, "/instances"},
+		{`{"id":"/ok","cmd":"x","constraints":[["hostname","NEAR"]]}`, "/constraints"},
+		{`{"id":"/ok","cmd":"x","args":["y"]}`, "/"},
+		{`{"id":"/ok","cmd":`, "/"},
+		{`{"id":"/ok","cmd":"x","cpus":"lots"}`, "/cpus"},
+		{`{"id":"/ok","cmd":"x","mem":-5}`, "/mem"},
+		{`{"id":"/ok","cmd":"x","healthChecks":[{"protocol":"HTTP","portIndex":3}]}`, "/healthChecks(0)"},
+		{`{"id":"/ok","cmd":"x","container":{"type":"DOCKER","docker":{"image":"ubuntu"}}}`, "/container"},
+		{`{"id":"/ok","cmd":"x","upgradeStrategy":{"minimumHealthCapacity":1.5}}`, "/upgradeStrategy"},
+		{`{"id":"/ok","cmd":"x","constraints":[["rack","LIKE","[unclosed"]]}`, "/constraints"},
+		{`{"id":"/ok","cmd":"x","portDefinitions":[{"port":0,"name":"a"},{"port":0,"name":"a"}]}`, "/portDefinitions"},
+		{`{"id":"/ok","cmd":"x","killSelection":"RANDOM"}`, "/killSelection"},
+		{`{"id":"/ok","cmd":"x","backoffFactor":0.5}`, "/backoffFactor"},
+		{`{"id":"/ok","cmd":"x","instances":1.5}`, "/instances"},
+		{`{"id":"","cmd":"x"}`, "/id"},
+		{`{"id":"/-bad","cmd":"x"}`, "/id"},
+		{`{"id":"/ok","cmd":"x","env":{"":"v"}}`, "/env"},
+		{`{"id":"/ok","cmd":"x","fetch":[{"uri":""}]}`, "/fetch"},
+		{`{"id":"/ok","cmd":"x","gpus":1}`, "/gpus"},
+		{`[]`, "/"},
+		{`{"id":"/ok","cmd":"x","constraints":[["hostname"]]}`, "/constraints"},
+	} {
+		code, out := c.api("POST", "/v2/apps", tc.body)
+		if code < 400 || code >= 500 {
+			t.Errorf("%s: status %d, want 4xx", tc.body, code)
+			continue
+		}
+		text := fmt.Sprint(out)
+		if !strings.Contains(text, tc.path) {
+			t.Errorf("%s: answer does not name %s: %v", tc.body, tc.path, out)
+		}
+	}
+	_, apps := c.api("GET", "/v2/apps", nil)
+	if n := len(apps["apps"].([]any)); n != 0 {
+		t.Fatalf("%d apps stored from bad definitions", n)
+	}
+}
+
+func TestConflictAndForce(t *testing.T) {
+	c := newCluster(t)
+	c.agents(1, "cpus:1;mem:1024;ports:[31000-31100]")
+	c.services()
+	// 20 instances of cpus 0.1 cannot all fit: the deployment stays.
+	c.api("POST", "/v2/apps", `{"id":"/big","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":20}`)
+	code, out := c.api("PUT", "/v2/apps/big", `{"instances":2}`)
+	if code != 409 || !strings.Contains(fmt.Sprint(out["message"]), "force=true") || len(out["deployments"].([]any)) != 1 {
+		t.Fatalf("update of a locked app: %d %v", code, out)
+	}
+	code, out = c.api("PUT", "/v2/apps/big?force=true", `{"instances":2}`)
+	if code != 200 {
+		t.Fatalf("forced update: %d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "2 running", func() bool { return c.running("/big") == 2 && c.deploymentsDone() })
+}
+
+func TestDeleteAndRollback(t *testing.T) {
+	c := newCluster(t)
+	c.agents(1, "cpus:4;mem:4096;ports:[31000-31100]")
+	c.services()
+	c.api("POST", "/v2/apps", `{"id":"/db","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":2}`)
+	waitFor(t, 15*time.Second, "2 running", func() bool { return c.running("/db") == 2 && c.deploymentsDone() })
+	// A change that cannot finish, rolled back.
+	c.api("PUT", "/v2/apps/db", `{"instances":100}`)
+	_, deps := c.api("GET", "/v2/deployments", nil)
+	id := deps["list"].([]any)[0].(map[string]any)["id"].(string)
+	code, out := c.api("DELETE", "/v2/deployments/"+id, nil)
+	if code != 200 || out["deploymentId"] == "" {
+		t.Fatalf("rollback: %d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "back to 2", func() bool {
+		return num(c.app("/db")["instances"]) == 2 && c.running("/db") == 2 && c.deploymentsDone()
+	})
+	code, _ = c.api("DELETE", "/v2/apps/db", nil)
+	if code != 200 {
+		t.Fatalf("delete: %d", code)
+	}
+	waitFor(t, 15*time.Second, "app gone", func() bool {
+		code, _ := c.api("GET", "/v2/apps/db", nil)
+		return code == 404
+	})
+	waitFor(t, 15*time.Second, "its tasks killed", func() bool {
+		for _, tk := range c.m.State().Tasks {
+			if !tk.State.Terminal() {
+				return false
+			}
+		}
+		return true
+	})
+}
