@@ -240,6 +240,16 @@ func buildTask(a *app, i *instance, res resources.Resources) (protocol.TaskInfo,
 		}
 		ti.HealthCheck = hc
 	}
+	if ct := spec.Container; ct != nil && len(ct.Volumes) > 0 {
+		ti.Container = &protocol.ContainerInfo{Type: "MESOS"}
+		for _, v := range ct.Volumes {
+			mode := v.Mode
+			if mode == "" {
+				mode = "RW"
+			}
+			ti.Container.Volumes = append(ti.Container.Volumes, protocol.VolumeMount{ContainerPath: v.ContainerPath, HostPath: v.HostPath, Mode: mode})
+		}
+	}
 	if g := spec.TaskKillGracePeriodSeconds; g != nil {
 		ti.KillPolicy = &protocol.KillPolicy{GracePeriod: &protocol.DurationInfo{Nanoseconds: int64(*g * 1e9)}}
 	}

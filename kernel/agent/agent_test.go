@@ -487,3 +487,37 @@ func globSandboxes(ra *runningAgent, f *fw, id protocol.TaskID) []string {
 	runs, _ := filepath.Glob(filepath.Join(ra.dir, "sandboxes", string(f.ID()), string(id)+"@*"))
 	return runs
 }
+
+func TestHostPathVolumes(t *testing.T) {
+	if !isRoot() {
+		t.Skip("mounting host paths needs root")
+	}
+	host := t.TempDir()
+	if err := os.WriteFile(filepath.Join(host, "config.txt"), []byte("from-the-host"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Remove("/mnt/cairn-test-ro") }) // the mount point itself is created on the host
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("vol")
+	o := offer(t, f)
+	ti := shellTask("vol", "cpus:0.1;mem:64", `cat data/config.txt > out; cat /mnt/cairn-test-ro/config.txt >> out; echo x > /mnt/cairn-test-ro/new 2>/dev/null && echo writable >> out || echo read-only >> out`)
+	ti.Container = &protocol.ContainerInfo{Type: "MESOS", Volumes: []protocol.VolumeMount{
+		{ContainerPath: "data", HostPath: host, Mode: "RW"},
+		{ContainerPath: "/mnt/cairn-test-ro", HostPath: host, Mode: "RO"},
+	}}
+	missing := shellTask("missing", "cpus:0.1;mem:64", "true")
+	missing.Container = &protocol.ContainerInfo{Type: "MESOS", Volumes: []protocol.VolumeMount{{ContainerPath: "x", HostPath: "/no/such/dir", Mode: "RW"}}}
+	launch(t, f, o, ti, missing)
+	waitState(t, f, "vol", protocol.TaskFinished)
+	if out := sandboxFile(t, ra, f, "vol", "out"); out != "from-the-hostfrom-the-host\nread-only\n" && out != "from-the-hostfrom-the-hostread-only\n" {
+		t.Fatalf("out %q", out)
+	}
+	if _, err := os.Stat("/mnt/cairn-test-ro/config.txt"); err == nil {
+		t.Fatal("the mount leaked to the host")
+	}
+	st := waitState(t, f, "missing", protocol.TaskFailed)
+	if !strings.Contains(st.Message, "/no/such/dir") {
+		t.Fatalf("missing host path: %+v", st)
+	}
+}

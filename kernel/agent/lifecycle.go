@@ -210,6 +210,16 @@ func (a *Agent) launchSpec(t *task) supervisor.StartSpec {
 		spec.NewPIDNamespace = ct.Linux.SharePIDNamespace != nil && !*ct.Linux.SharePIDNamespace
 		spec.NewMountNamespace = ct.Linux.PrivateMounts || spec.NewPIDNamespace
 	}
+	if ct := t.info.Container; ct != nil {
+		for _, v := range ct.Volumes {
+			// A relative container path is inside the sandbox (as Mesos).
+			target := v.ContainerPath
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(t.sandbox, target)
+			}
+			spec.Mounts = append(spec.Mounts, supervisor.Mount{Source: v.HostPath, Target: target, ReadOnly: v.Mode == "RO"})
+		}
+	}
 	return spec
 }
 
@@ -217,6 +227,17 @@ func (a *Agent) launchSpec(t *task) supervisor.StartSpec {
 func (a *Agent) prepare(ctx context.Context, ti protocol.TaskInfo, spec supervisor.StartSpec) (supervisor.StartSpec, protocol.Reason, error) {
 	if ti.Container != nil && ti.Container.Image != nil {
 		return spec, protocol.ReasonTaskInvalid, fmt.Errorf("container images are not supported by this agent yet; run a command instead")
+	}
+	if len(spec.Mounts) > 0 && os.Geteuid() != 0 {
+		return spec, protocol.ReasonContainerLaunchFailed, fmt.Errorf("volumes (host path mounts) need the agent to run as root")
+	}
+	for _, m := range spec.Mounts {
+		if m.Source == "" || !filepath.IsAbs(m.Source) {
+			return spec, protocol.ReasonTaskInvalid, fmt.Errorf("volume host path %q must be an absolute path on the agent", m.Source)
+		}
+		if _, err := os.Stat(m.Source); err != nil {
+			return spec, protocol.ReasonContainerLaunchFailed, fmt.Errorf("volume host path %s does not exist on agent %s", m.Source, a.info.Hostname)
+		}
 	}
 	if err := makeSandbox(spec); err != nil {
 		return spec, protocol.ReasonContainerLaunchFailed, err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 //	--status-fd N      report an error (text) on fd N; EOF alone means the task was exec'd
 //	--pid-ns           we are pid 1 of a new PID namespace
 //	--uid U --gid G [--groups G1,G2]   run the task as this user
+//	--bind SRC DST rw|ro                bind-mount SRC at DST (repeatable)
 //	-- PATH ARGV0 ARGV...
 //
 // It always runs in a new mount namespace: it makes every mount private
@@ -36,6 +38,11 @@ func RunInit(args []string) int {
 	statusFD := -1
 	pidns := false
 	var cred *syscall.Credential
+	type bind struct {
+		src, dst string
+		ro       bool
+	}
+	var binds []bind
 	i := 0
 	for ; i < len(args); i++ {
 		a := args[i]
@@ -55,6 +62,13 @@ func RunInit(args []string) int {
 			statusFD, _ = strconv.Atoi(val())
 		case "--pid-ns":
 			pidns = true
+		case "--bind":
+			if i+3 >= len(args) {
+				fmt.Fprintln(os.Stderr, "cairn supervisor init: --bind needs SRC DST rw|ro")
+				return 127
+			}
+			binds = append(binds, bind{src: args[i+1], dst: args[i+2], ro: args[i+3] == "ro"})
+			i += 3
 		case "--uid", "--gid", "--groups":
 			if cred == nil {
 				cred = &syscall.Credential{}
@@ -100,6 +114,11 @@ func RunInit(args []string) int {
 	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return report("init: make mounts private: %v", err)
+	}
+	for _, b := range binds {
+		if err := bindMount(b.src, b.dst, b.ro); err != nil {
+			return report("init: mount %s at %s: %v", b.src, b.dst, err)
+		}
 	}
 	if !pidns {
 		if cred != nil {
@@ -167,6 +186,36 @@ func dropPrivileges(c *syscall.Credential) error {
 	}
 	if err := syscall.Setuid(int(c.Uid)); err != nil {
 		return fmt.Errorf("setuid %d: %w", c.Uid, err)
+	}
+	return nil
+}
+
+// bindMount binds src at dst (creating dst like src: a directory or an
+// empty file), read-only if ro.
+func bindMount(src, dst string, ro bool) error {
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+	} else if _, err := os.Stat(dst); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		f.Close()
+	}
+	if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	if ro {
+		return unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_REC, "")
 	}
 	return nil
 }

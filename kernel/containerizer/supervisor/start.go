@@ -53,6 +53,17 @@ func (s *server) validate(spec *StartSpec) error {
 			return fmt.Errorf("start %s: %w", spec.Key, err)
 		}
 	}
+	for i, m := range spec.Mounts {
+		if !filepath.IsAbs(m.Source) || !filepath.IsAbs(m.Target) {
+			return fmt.Errorf("start %s: mounts[%d]: source %q and target %q must be absolute", spec.Key, i, m.Source, m.Target)
+		}
+		if _, err := os.Stat(m.Source); err != nil {
+			return fmt.Errorf("start %s: mounts[%d]: host path %s: %w", spec.Key, i, m.Source, err)
+		}
+	}
+	if len(spec.Mounts) > 0 {
+		spec.NewMountNamespace = true
+	}
 	if (spec.NewPIDNamespace || spec.NewMountNamespace) && len(s.cfg.InitCommand) == 0 {
 		return fmt.Errorf("start %s: new namespaces need the supervisor's init command (Config.InitCommand), which is not set", spec.Key)
 	}
@@ -301,6 +312,13 @@ func initArgv(initCmd []string, spec *StartSpec, argv []string, cred *syscall.Cr
 	a = append(a, "--status-fd", "3")
 	if spec.NewPIDNamespace {
 		a = append(a, "--pid-ns")
+	}
+	for _, m := range spec.Mounts {
+		mode := "rw"
+		if m.ReadOnly {
+			mode = "ro"
+		}
+		a = append(a, "--bind", m.Source, m.Target, mode)
 	}
 	if cred != nil {
 		a = append(a, "--uid", strconv.FormatUint(uint64(cred.Uid), 10), "--gid", strconv.FormatUint(uint64(cred.Gid), 10))

@@ -42,6 +42,17 @@ type StartSpec struct {
 	NewMountNamespace bool `json:"new_mount_namespace,omitempty"`
 	// User runs the process as this user (root only); empty: as the supervisor.
 	User string `json:"user,omitempty"`
+	// Mounts are bind mounts made for the process in its own mount
+	// namespace before it starts (root only; implies NewMountNamespace).
+	Mounts []Mount `json:"mounts,omitempty"`
+}
+
+// Mount binds Source (a path on the host) at Target (an absolute path the
+// process sees), read-only if ReadOnly. Target is created if missing.
+type Mount struct {
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only,omitempty"`
 }
 
 // Exit is how a process ended.
