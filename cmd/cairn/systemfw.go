@@ -10,15 +10,18 @@ import (
 	"time"
 
 	runfw "github.com/cairn-dc/cairn/frameworks/run"
+	"github.com/cairn-dc/cairn/frameworks/services"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 )
 
 // systemFrameworks are the frameworks the distribution runs beside the
-// master: today the run framework behind `cairn task run`.
+// master: the services framework (the datacenter's init, Marathon's API at
+// /service/services/) and the run framework behind `cairn task run`.
 type systemFrameworks struct {
-	run    *runfw.Framework
-	cancel context.CancelFunc
-	done   chan struct{}
+	run      *runfw.Framework
+	services *services.Framework
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 // startSystemFrameworks starts them, failing over to their previous
@@ -48,8 +51,28 @@ func startSystemFrameworks(ctx context.Context, rm *runningMaster, dataDir, toke
 		go func() { <-f.Done(); nc.Close() }()
 		return f, nil
 	}
+	startServices := func() (*services.Framework, error) {
+		nc, err := rm.Bus.Connect("cairn-services")
+		if err != nil {
+			return nil, err
+		}
+		s, err := services.Start(sctx, services.Config{Conn: nc, Token: token, Logger: log.With("framework", "services")})
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		go func() { <-s.Done(); nc.Close() }()
+		return s, nil
+	}
+	svc, err := startServices()
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("start the services framework: %w", err)
+	}
+	sf.services = svc
 	f, err := start()
 	if err != nil {
+		svc.Stop()
 		cancel()
 		return nil, fmt.Errorf("start the run framework: %w", err)
 	}
@@ -60,7 +83,20 @@ func startSystemFrameworks(ctx context.Context, rm *runningMaster, dataDir, toke
 			select {
 			case <-sctx.Done():
 				sf.run.Stop()
+				sf.services.Stop()
 				return
+			case <-sf.services.Done():
+				log.Warn("the services framework stopped; restarting it", "err", sf.services.Err())
+				select {
+				case <-sctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+				if s, err := startServices(); err == nil {
+					sf.services = s
+				} else {
+					log.Error("cannot restart the services framework", "err", err)
+				}
 			case <-sf.run.Done():
 				log.Warn("the run framework stopped; restarting it", "err", sf.run.Err())
 				select {
