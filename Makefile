@@ -30,6 +30,8 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkLaunch1000' -benchtime 1x -timeout 30m ./kernel/agent/
 	@echo "== the same with the agent's work dir on tmpfs (leaves this disk's inode cost out)"
 	CAIRN_BENCH_DIR=/dev/shm $(GO) test -run '^$$' -bench 'BenchmarkLaunch1000' -benchtime 1x -timeout 30m ./kernel/agent/
+	$(GO) test -run '^$$' -bench 'BenchmarkDeploy1000' -benchtime 1x -timeout 30m ./frameworks/services/
+	$(GO) test -run '^$$' -bench 'BenchmarkGetApps' -benchtime 20x -timeout 30m ./frameworks/services/
 
 # Short runs of every fuzz target (seed corpora live in each testdata/fuzz).
 FUZZTIME ?= 20s

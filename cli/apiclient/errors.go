@@ -68,6 +68,9 @@ type APIError struct {
 	Message string
 	// TokenSent says whether the request carried a bearer token.
 	TokenSent bool
+	// Body is the start of the answer's body (at most 64 KiB), for APIs
+	// whose errors carry more than a message (Marathon's 409 and 422).
+	Body []byte
 }
 
 func (e *APIError) Error() string {
@@ -95,20 +98,21 @@ func newAPIError(req *http.Request, resp *http.Response, tokenSent bool) *APIErr
 		status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	u := *req.URL
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	return &APIError{
 		Method:     req.Method,
 		URL:        u.Redacted(),
 		StatusCode: resp.StatusCode,
 		Status:     status,
-		Message:    errorMessage(resp.Body),
+		Message:    errorMessage(data),
 		TokenSent:  tokenSent,
+		Body:       data,
 	}
 }
 
 // errorMessage extracts {"message": "..."} from an error body, or else its
 // first line of text (bounded, control characters removed).
-func errorMessage(body io.Reader) string {
-	data, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+func errorMessage(data []byte) string {
 	var shape struct {
 		Message string `json:"message"`
 	}

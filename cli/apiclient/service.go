@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/cairn-dc/cairn/frameworks/run/runapi"
@@ -30,13 +31,24 @@ func (e *NoServiceError) Unwrap() error { return e.Err }
 // master answers 404 because no such framework is connected, the error is
 // a *NoServiceError; other non-2xx answers are *APIError.
 func (c *Client) Service(ctx context.Context, name, method, path string, in, out any) error {
+	return c.ServiceQuery(ctx, name, method, path, nil, in, out)
+}
+
+// ServiceQuery is Service with query parameters (e.g. ?force=true).
+func (c *Client) ServiceQuery(ctx context.Context, name, method, path string, q url.Values, in, out any) error {
 	if name == "" || strings.ContainsAny(name, "/?#") {
 		return fmt.Errorf("framework name %q: give a name without / ? #", name)
 	}
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	err := c.sendJSON(ctx, method, "/service/"+name+path, nil, in, out)
+	err := c.sendJSON(ctx, method, "/service/"+name+path, q, in, out)
+	return c.serviceError(ctx, name, err)
+}
+
+// serviceError turns the master's 404 for a framework that is not
+// connected into a *NoServiceError; other errors are returned as they are.
+func (c *Client) serviceError(ctx context.Context, name string, err error) error {
 	var ae *APIError
 	if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
 		// The framework's own 404, or the master's "no such framework"?

@@ -201,7 +201,7 @@ func (d *deployment) action() string {
 
 func (d *deployment) view(a *app) marathon.Deployment {
 	v := marathon.Deployment{ID: d.ID, Version: d.Version, AffectedApps: []string{d.AppID}, Steps: d.Steps,
-		CurrentStep: d.Step, TotalSteps: len(d.Steps), CurrentActions: []marathon.CurrentAction{}}
+		CurrentStep: d.Step, TotalSteps: len(d.Steps), CurrentActions: []marathon.CurrentAction{}, Waiting: d.waiting}
 	if act := d.action(); act != "" {
 		ca := marathon.CurrentAction{Action: act, App: d.AppID, ReadinessCheckResults: []marathon.ReadinessCheckResult{}}
 		if a != nil {

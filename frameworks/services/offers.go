@@ -50,45 +50,77 @@ func (f *Framework) offers(ctx context.Context, offers []protocol.Offer) {
 		}
 		return wants[x].a.spec.ID < wants[y].a.spec.ID
 	})
+	// Place instance by instance, apps in queue order; each instance goes
+	// to the first offer that fits (for GROUP_BY apps, the offer that
+	// spreads best).
+	rems := make([]resources.Resources, len(offers))
+	cands := make([]constraints.Agent, len(offers))
+	tasks := make([][]protocol.TaskInfo, len(offers))
+	for k, o := range offers {
+		rems[k] = o.Resources
+		cands[k] = constraints.Agent{Hostname: o.Hostname, Attributes: o.Attributes}
+	}
+	for _, w := range wants {
+		stats := &w.a.offers
+		stats.processed += len(offers)
+		stats.lastAt = now
+		spread := hasGroupBy(w.a.cs)
+		for w.n > 0 {
+			order := make([]int, 0, len(offers))
+			if spread {
+				order = constraints.Rank(w.a.cs, cands, w.placed)
+			} else {
+				for k := range offers {
+					order = append(order, k)
+				}
+			}
+			best, reasons := -1, map[int]string{}
+			var res resources.Resources
+			var ports []uint64
+			for _, k := range order {
+				r, p, reason := fit(w.a, offers[k], rems[k], cands[k], w.placed)
+				if reason == "" {
+					best, res, ports = k, r, p
+					break
+				}
+				reasons[k] = reason
+			}
+			if best < 0 {
+				for k := range offers {
+					if why, ok := reasons[k]; ok {
+						stats.refuse(why)
+					} else if _, _, why := fit(w.a, offers[k], rems[k], cands[k], w.placed); why != "" {
+						stats.refuse(why)
+					}
+				}
+				break
+			}
+			o := offers[best]
+			i := &instance{TaskID: string(marathon.NewTaskID(w.a.spec.ID)), AppID: w.a.spec.ID, Version: w.a.configVersion(),
+				AgentID: o.AgentID, Host: hostOf(o), Hostname: o.Hostname, Attributes: o.Attributes, Ports: ports,
+				State: protocol.TaskStaging, StagedAt: now, ready: len(w.a.spec.ReadinessChecks) == 0}
+			ti, err := buildTask(w.a, i, res)
+			if err != nil {
+				f.log.Error("cannot build a task for an app", "app", w.a.spec.ID, "err", err)
+				stats.refuse("InvalidTask: " + err.Error())
+				break
+			}
+			rems[best] = rems[best].Minus(res)
+			w.a.instances[i.TaskID] = i
+			f.byTask[i.TaskID] = i
+			f.write(instanceKey(i.TaskID), i)
+			tasks[best] = append(tasks[best], ti)
+			w.placed = append(w.placed, cands[best])
+			w.n--
+			stats.lastUsed = now
+			f.dirty[w.a.spec.ID] = true
+		}
+	}
 	var launches []scheduler.OfferLaunch
 	var declines []protocol.OfferID
-	for _, o := range offers {
-		rem := o.Resources
-		candidate := constraints.Agent{Hostname: o.Hostname, Attributes: o.Attributes}
-		var tasks []protocol.TaskInfo
-		for _, w := range wants {
-			stats := &w.a.offers
-			stats.processed++
-			stats.lastAt = now
-			for w.n > 0 {
-				res, ports, reason := fit(w.a, o, rem, candidate, w.placed)
-				if reason != "" {
-					stats.refuse(reason)
-					break
-				}
-				i := &instance{TaskID: string(marathon.NewTaskID(w.a.spec.ID)), AppID: w.a.spec.ID, Version: w.a.configVersion(),
-					AgentID: o.AgentID, Host: hostOf(o), Hostname: o.Hostname, Attributes: o.Attributes, Ports: ports,
-					State: protocol.TaskStaging, StagedAt: now, ready: len(w.a.spec.ReadinessChecks) == 0}
-				ti, err := buildTask(w.a, i, res)
-				if err != nil {
-					f.log.Error("cannot build a task for an app", "app", w.a.spec.ID, "err", err)
-					stats.refuse("InvalidTask: " + err.Error())
-					w.n = 0
-					break
-				}
-				rem = rem.Minus(res)
-				w.a.instances[i.TaskID] = i
-				f.byTask[i.TaskID] = i
-				f.write(instanceKey(i.TaskID), i)
-				tasks = append(tasks, ti)
-				w.placed = append(w.placed, candidate)
-				w.n--
-				stats.lastUsed = now
-				f.dirty[w.a.spec.ID] = true
-			}
-		}
-		if len(tasks) > 0 {
-			launches = append(launches, scheduler.OfferLaunch{Offer: o, Tasks: tasks, Filters: scheduler.Refuse(time.Second)})
+	for k, o := range offers {
+		if len(tasks[k]) > 0 {
+			launches = append(launches, scheduler.OfferLaunch{Offer: o, Tasks: tasks[k], Filters: scheduler.Refuse(time.Second)})
 		} else {
 			declines = append(declines, o.ID)
 		}
@@ -117,6 +149,15 @@ func (f *Framework) offers(ctx context.Context, offers []protocol.Offer) {
 			}()
 		})
 	}
+}
+
+func hasGroupBy(cs []constraints.Constraint) bool {
+	for _, c := range cs {
+		if c.Operator == constraints.GroupBy {
+			return true
+		}
+	}
+	return false
 }
 
 func hostOf(o protocol.Offer) string {

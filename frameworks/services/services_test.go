@@ -318,3 +318,26 @@ func TestDeleteAndRollback(t *testing.T) {
 		return true
 	})
 }
+
+func TestGroupBySpreads(t *testing.T) {
+	c := newCluster(t)
+	c.agents(3, "cpus:8;mem:16384;ports:[31000-31100]") // racks r1, r2, r1
+	c.services()
+	app := `{"id":"/spread","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":4,"constraints":[["rack","GROUP_BY"]]}`
+	if code, out := c.api("POST", "/v2/apps", app); code != 201 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "4 running", func() bool { return c.running("/spread") == 4 })
+	byHost := map[string]int{}
+	for _, tk := range c.tasksOf("/spread") {
+		byHost[tk["slaveId"].(string)]++
+	}
+	racks := map[string]int{}
+	for _, a := range c.m.State().Agents {
+		rack, _ := a.Attributes.Get("rack")
+		racks[rack.Value()] += byHost[string(a.ID)]
+	}
+	if racks["r1"] != 2 || racks["r2"] != 2 {
+		t.Fatalf("GROUP_BY rack: %v", racks)
+	}
+}

@@ -105,6 +105,10 @@ type Deployment struct {
 	CurrentActions []CurrentAction `json:"currentActions"`
 	CurrentStep    int             `json:"currentStep"`
 	TotalSteps     int             `json:"totalSteps"`
+	// Waiting is Cairn's addition: why the deployment does not progress
+	// (no matching offers: which constraint or resource, on how many
+	// agents; back-off; a dependency not healthy yet).
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // MarshalJSON writes empty arrays as [].
