@@ -626,7 +626,7 @@ func (f *Framework) serveInfo(w http.ResponseWriter, r *http.Request) {
 		"name": "cairn-services", "version": "1.10.0-cairn", "frameworkId": f.sched.ID(), "leader": f.url, "elected": true,
 		"buildref": "cairn", "marathon_config": map[string]any{"framework_name": f.cfg.Name, "mesos_role": f.cfg.Role,
 			"task_launch_timeout": f.cfg.StagingTimeout.Milliseconds()},
-		"http_config": map[string]any{"http_port": strings.TrimPrefix(f.url[strings.LastIndex(f.url, ":"):], ":")},
+		"http_config":      map[string]any{"http_port": strings.TrimPrefix(f.url[strings.LastIndex(f.url, ":"):], ":")},
 		"event_subscriber": map[string]any{"type": "sse"},
 	})
 }

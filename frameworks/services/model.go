@@ -98,11 +98,11 @@ func (a *app) sortedInstances() []*instance {
 
 // counts are an app's instances by kind.
 type counts struct {
-	current, old          []*instance // active, by config version
-	currentHealthy        int         // current, healthy and ready
-	oldHealthy            int
-	staged, running       int
-	healthy, unhealthy    int
+	current, old       []*instance // active, by config version
+	currentHealthy     int         // current, healthy and ready
+	oldHealthy         int
+	staged, running    int
+	healthy, unhealthy int
 }
 
 func (a *app) count() counts {

@@ -316,7 +316,9 @@ func (s *offerStats) describe() string {
 	for r, n := range s.reasons {
 		list = append(list, kv{r, n})
 	}
-	sort.Slice(list, func(x, y int) bool { return list[x].n > list[y].n || list[x].n == list[y].n && list[x].reason < list[y].reason })
+	sort.Slice(list, func(x, y int) bool {
+		return list[x].n > list[y].n || list[x].n == list[y].n && list[x].reason < list[y].reason
+	})
 	var parts []string
 	for _, e := range list {
 		parts = append(parts, strconv.Itoa(e.n)+" offers refused by "+e.reason)

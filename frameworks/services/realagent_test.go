@@ -99,4 +99,3 @@ func TestRealAgentHealthCheckFailureReplacesTask(t *testing.T) {
 		t.Fatalf("lastTaskFailure: %v", lf)
 	}
 }
-

@@ -220,4 +220,3 @@ func (f *Framework) groups(root string) map[string]any {
 	}
 	return render(g)
 }
-
