@@ -8,7 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-dc/cairn/cli/agent"
+	"github.com/cairn-dc/cairn/cli/app"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
+	"github.com/cairn-dc/cairn/cli/deployment"
 	"github.com/cairn-dc/cairn/cli/framework"
 	"github.com/cairn-dc/cairn/cli/task"
 	"github.com/cairn-dc/cairn/cli/version"
@@ -46,6 +48,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 
 	root.AddCommand(
 		agent.NewCmdAgent(f),
+		app.NewCmdApp(f),
+		deployment.NewCmdDeployment(f),
 		framework.NewCmdFramework(f),
 		task.NewCmdTask(f),
 		version.NewCmdVersion(f),

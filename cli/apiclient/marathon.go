@@ -252,7 +252,7 @@ func (c *Client) Deployments(ctx context.Context) ([]marathon.Deployment, error)
 // rollback, and the result is nil.
 func (c *Client) RollbackDeployment(ctx context.Context, id string, force bool) (*DeploymentResult, error) {
 	if id == "" || strings.ContainsAny(id, "/?#") {
-		return nil, fmt.Errorf("deployment id %q: give an id such as 5f0c7e1a-2b3d-4c5e-8f9a-0b1c2d3e4f5a", id)
+		return nil, fmt.Errorf("deployment id %q: give an id such as 01m8as42-5x1n-s0gr-hzzr-dedp35", id)
 	}
 	path := "/service/" + ServicesName + "/v2/deployments/" + id
 	resp, err := c.send(ctx, http.MethodDelete, path, forceQuery(force), nil, "application/json")
