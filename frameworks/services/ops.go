@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
+	"encoding/json"
 	"time"
 
 	"github.com/cairn-dc/cairn/frameworks/services/constraints"
@@ -134,12 +134,18 @@ func (f *Framework) updateApp(spec marathon.App, force bool, now time.Time) (Res
 	return Result{DeploymentID: d.ID, Version: v}, nil
 }
 
-// configChanged: anything but instances (and version info) differs.
+// configChanged: anything but instances (and version info) differs,
+// compared in their normalised JSON form (so a stored app and a parsed one
+// compare equal when they say the same).
 func configChanged(a, b marathon.App) bool {
-	a.Instances, b.Instances = nil, nil
-	a.Version, b.Version = "", ""
-	a.VersionInfo, b.VersionInfo = nil, nil
-	return !reflect.DeepEqual(a, b)
+	canon := func(x marathon.App) string {
+		x = x.Clone()
+		x.Normalize()
+		x.Instances, x.Version, x.VersionInfo = nil, "", nil
+		data, _ := json.Marshal(x)
+		return string(data)
+	}
+	return canon(a) != canon(b)
 }
 
 // restartApp rolls every instance over to a new config version.

@@ -211,6 +211,7 @@ func (f *Framework) load(ctx context.Context) (protocol.FrameworkID, error) {
 				f.log.Error("skipping an unreadable app record", "key", key, "err", err)
 				continue
 			}
+			spec.Normalize()
 			cs, _ := constraints.Parse(spec.Constraints)
 			f.apps[spec.ID] = &app{spec: spec, cs: cs, instances: map[string]*instance{}}
 			for _, pd := range spec.PortDefinitions {
@@ -219,8 +220,11 @@ func (f *Framework) load(ctx context.Context) (protocol.FrameworkID, error) {
 				}
 			}
 		case "version":
-			id, version, ok := cutLast(rest, ".")
-			if ok {
+			// The key holds a KV-safe form of the version; the record the real one.
+			var spec marathon.App
+			if err := json.Unmarshal(val, &spec); err == nil && spec.ID != "" && spec.Version != "" {
+				f.versions[spec.ID] = append(f.versions[spec.ID], spec.Version)
+			} else if id, version, ok := cutLast(rest, "."); ok {
 				f.versions[id] = append(f.versions[id], version)
 			}
 		case "deployment":

@@ -341,3 +341,31 @@ func TestGroupBySpreads(t *testing.T) {
 		t.Fatalf("GROUP_BY rack: %v", racks)
 	}
 }
+
+func TestRestartKeepsVersionsAndScaleIsNotARestart(t *testing.T) {
+	c := newCluster(t)
+	c.agents(1, "cpus:8;mem:16384;ports:[31000-31100]")
+	f := c.services()
+	c.api("POST", "/v2/apps", `{"id":"/keep","cmd":"sleep 1000","cpus":0.1,"mem":32,"labels":{"a":"b"},"env":{"X":"1"}}`)
+	waitFor(t, 15*time.Second, "running", func() bool { return c.running("/keep") == 1 && c.deploymentsDone() })
+	_, before := c.api("GET", "/v2/apps/keep/versions", nil)
+	first := c.tasksOf("/keep")[0]["id"]
+	f.Stop()
+	c.services()
+	_, after := c.api("GET", "/v2/apps/keep/versions", nil)
+	if fmt.Sprint(before) != fmt.Sprint(after) {
+		t.Fatalf("versions changed across a restart: %v → %v", before, after)
+	}
+	// Scaling after a restart does not restart the running instance.
+	if code, out := c.api("PUT", "/v2/apps/keep", `{"instances":2}`); code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "2 running", func() bool { return c.running("/keep") == 2 && c.deploymentsDone() })
+	found := false
+	for _, tk := range c.tasksOf("/keep") {
+		found = found || tk["id"] == first
+	}
+	if !found {
+		t.Fatal("scaling after a framework restart replaced the running instance")
+	}
+}
