@@ -233,7 +233,8 @@ func (f *Framework) killReplace(ctx context.Context, i *instance) {
 	i.userKilled = true
 	f.later(func() {
 		go func() {
-			kctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			// Not the caller's context: an API request ends before the kill.
+			kctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			_ = f.sched.Kill(kctx, tid, aid)
 		}()

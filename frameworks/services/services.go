@@ -497,7 +497,8 @@ func (f *Framework) kill(ctx context.Context, a *app, i *instance, why string) {
 	f.log.Debug("killing instance", "task", i.TaskID, "why", why)
 	f.later(func() {
 		go func() {
-			kctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			// Not the caller's context: an API request ends before the kill.
+			kctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := f.sched.Kill(kctx, tid, aid); err != nil {
 				f.log.Warn("kill failed (it is retried on reconciliation)", "task", tid, "err", err)

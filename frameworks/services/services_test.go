@@ -1,12 +1,19 @@
 package services_test
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/kernel/resources"
+	"github.com/cairn-dc/cairn/kernel/simagent"
 )
 
 const seedApp = `{"id": "ubuntu", "instances": 1, "cpus": 0.5, "mem": 512, "cmd": "while sleep 10; do date -u +%T; done"}`
@@ -367,5 +374,117 @@ func TestRestartKeepsVersionsAndScaleIsNotARestart(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("scaling after a framework restart replaced the running instance")
+	}
+}
+
+func TestReadinessChecksGateTheDeployment(t *testing.T) {
+	var ready atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ready.Load() {
+			return
+		}
+		w.WriteHeader(503)
+	}))
+	defer srv.Close()
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	c := newCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// The agent's only port is the test server's, so the instance's
+	// readiness check lands there.
+	a, err := simagent.Start(ctx, simagent.Config{Conn: c.conn("agent"), Hostname: "127.0.0.1", Logger: c.log,
+		Resources: resources.MustParse(fmt.Sprintf("cpus:4;mem:4096;ports:[%d-%d]", port, port))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Stop)
+	c.services()
+	app := `{"id":"/ready","cmd":"sleep 1000","cpus":0.1,"mem":32,"portDefinitions":[{"port":0,"name":"http"}],
+		"readinessChecks":[{"name":"r","protocol":"HTTP","path":"/","portName":"http","intervalSeconds":1.5,"timeoutSeconds":1}]}`
+	if code, out := c.api("POST", "/v2/apps", app); code != 201 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 10*time.Second, "running", func() bool { return c.running("/ready") == 1 })
+	// Running but not ready: the deployment waits, and says so.
+	waitFor(t, 10*time.Second, "a failed readiness result", func() bool {
+		_, out := c.api("GET", "/v2/deployments", nil)
+		deps := out["list"].([]any)
+		if len(deps) != 1 {
+			return false
+		}
+		acts := deps[0].(map[string]any)["currentActions"].([]any)
+		if len(acts) == 0 {
+			return false
+		}
+		rs := acts[0].(map[string]any)["readinessCheckResults"].([]any)
+		return len(rs) == 1 && rs[0].(map[string]any)["ready"] == false
+	})
+	ready.Store(true)
+	waitFor(t, 10*time.Second, "deployment done once ready", c.deploymentsDone)
+}
+
+func TestDependenciesOrderStarts(t *testing.T) {
+	c := newCluster(t)
+	c.agents(1, "cpus:8;mem:16384;ports:[31000-31100]")
+	c.services()
+	c.api("POST", "/v2/apps", `{"id":"/shop/web","cmd":"sleep 1000","cpus":0.1,"mem":32,"dependencies":["/shop/db"]}`)
+	waitFor(t, 10*time.Second, "web waiting for db", func() bool {
+		_, out := c.api("GET", "/v2/deployments", nil)
+		deps := out["list"].([]any)
+		return len(deps) == 1 && strings.Contains(fmt.Sprint(deps[0].(map[string]any)["waiting"]), "/shop/db")
+	})
+	if c.running("/shop/web") != 0 {
+		t.Fatal("web started before its dependency existed")
+	}
+	c.api("POST", "/v2/apps", `{"id":"/shop/db","cmd":"sleep 1000","cpus":0.1,"mem":32}`)
+	waitFor(t, 15*time.Second, "both running", func() bool {
+		return c.running("/shop/db") == 1 && c.running("/shop/web") == 1 && c.deploymentsDone()
+	})
+	// The group tree shows both under /shop.
+	_, g := c.api("GET", "/v2/groups/shop", nil)
+	if g["id"] != "/shop" || len(g["apps"].([]any)) != 2 {
+		t.Fatalf("group: %v", g)
+	}
+}
+
+func TestAPISmoke(t *testing.T) {
+	c := newCluster(t)
+	c.agents(1, "cpus:8;mem:16384;ports:[31000-31100]")
+	c.services()
+	c.api("POST", "/v2/apps", `{"id":"/smoke","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":2,"labels":{"tier":"front"}}`)
+	waitFor(t, 15*time.Second, "2 running", func() bool { return c.running("/smoke") == 2 && c.deploymentsDone() })
+	if code, _ := c.api("GET", "/ping", nil); code != 200 {
+		t.Fatalf("ping %d", code)
+	}
+	if _, info := c.api("GET", "/v2/info", nil); info["name"] == nil || info["frameworkId"] == nil {
+		t.Fatalf("info %v", info)
+	}
+	if _, out := c.api("GET", "/v2/apps?label=tier==front", nil); len(out["apps"].([]any)) != 1 {
+		t.Fatalf("label selector: %v", out)
+	}
+	if _, out := c.api("GET", "/v2/apps?label=tier==back", nil); len(out["apps"].([]any)) != 0 {
+		t.Fatalf("label selector: %v", out)
+	}
+	if _, out := c.api("GET", "/v2/tasks?status=running", nil); len(out["tasks"].([]any)) != 2 {
+		t.Fatalf("tasks: %v", out)
+	}
+	// Kill one task with scale: the app shrinks to 1.
+	id := c.tasksOf("/smoke")[0]["id"].(string)
+	code, out := c.api("POST", "/v2/tasks/delete?scale=true", map[string]any{"ids": []string{id}})
+	if code != 200 || out["deploymentId"] == nil {
+		t.Fatalf("tasks/delete: %d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "scaled to 1", func() bool { return num(c.app("/smoke")["instances"]) == 1 && c.running("/smoke") == 1 })
+	// Kill the other without scale: it is replaced.
+	id = c.tasksOf("/smoke")[0]["id"].(string)
+	if code, _ := c.api("DELETE", "/v2/apps/smoke/tasks/"+id, nil); code != 200 {
+		t.Fatalf("kill task: %d", code)
+	}
+	waitFor(t, 15*time.Second, "replaced", func() bool {
+		ts := c.tasksOf("/smoke")
+		return len(ts) == 1 && ts[0]["id"] != id && ts[0]["state"] == "TASK_RUNNING"
+	})
+	if code, _ := c.api("GET", "/v2/apps/nope", nil); code != 404 {
+		t.Fatalf("unknown app: %d", code)
 	}
 }
