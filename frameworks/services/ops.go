@@ -2,9 +2,9 @@ package services
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"encoding/json"
 	"time"
 
 	"github.com/cairn-dc/cairn/frameworks/services/constraints"
