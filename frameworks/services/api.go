@@ -34,6 +34,7 @@ func (f *Framework) handler() http.Handler {
 	mux.HandleFunc("DELETE /v2/deployments/{id}", f.serveDeploymentDelete)
 	mux.HandleFunc("GET /v2/groups", f.serveGroups)
 	mux.HandleFunc("GET /v2/groups/{id...}", f.serveGroups)
+	mux.HandleFunc("DELETE /v2/groups/{id...}", f.serveGroupDelete)
 	mux.HandleFunc("GET /v2/queue", f.serveQueue)
 	mux.HandleFunc("GET /v2/events", f.serveEvents)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -610,6 +611,43 @@ func (f *Framework) serveGroups(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeJSON(w, http.StatusOK, g)
 	}
+}
+
+// serveGroupDelete deletes every app under a group; apps stop after the
+// apps that depend on them.
+func (f *Framework) serveGroupDelete(w http.ResponseWriter, r *http.Request) {
+	root := "/" + strings.Trim(r.PathValue("id"), "/")
+	force := boolParam(r, "force", false)
+	res, err := change(r.Context(), f, func(now time.Time) (Result, error) {
+		var ids []string
+		for id, a := range f.apps {
+			if !a.deleting && (root == "/" || id == root || strings.HasPrefix(id, root+"/")) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			return Result{}, fmt.Errorf("Group '%s' does not exist: %w", root, ErrNotFound)
+		}
+		for _, id := range ids {
+			if err := f.locked(f.apps[id], force); err != nil {
+				return Result{}, err
+			}
+		}
+		var last Result
+		for _, id := range ids {
+			r, err := f.deleteApp(id, force, now)
+			if err != nil {
+				return Result{}, err
+			}
+			last = r
+		}
+		return last, nil
+	})
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (f *Framework) serveQueue(w http.ResponseWriter, r *http.Request) {

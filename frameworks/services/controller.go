@@ -51,11 +51,40 @@ func (f *Framework) dependenciesWaiting(a *app) string {
 	return ""
 }
 
+// dependentsStopping names a dependent app also being deleted that still
+// has instances.
+func (f *Framework) dependentsStopping(a *app) string {
+	for _, other := range f.apps {
+		if other == a || !other.deleting {
+			continue
+		}
+		for _, dep := range other.spec.Dependencies {
+			if dep != a.spec.ID {
+				continue
+			}
+			for _, i := range other.instances {
+				if !i.State.Terminal() {
+					return "waiting for dependent " + other.spec.ID + " to stop"
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // converge kills what must go now, and completes deployments that are done.
 // Launches happen when offers come (see offers).
 func (f *Framework) converge(ctx context.Context, a *app, now time.Time) {
 	c := a.count()
 	if a.deleting {
+		// Dependencies order stops too: an app waits for the apps that
+		// depend on it and are being deleted with it to stop first.
+		if why := f.dependentsStopping(a); why != "" {
+			if a.deployment != nil {
+				a.deployment.waiting = why
+			}
+			return
+		}
 		alive := 0
 		for _, i := range a.instances {
 			if !i.State.Terminal() {

@@ -488,3 +488,36 @@ func TestAPISmoke(t *testing.T) {
 		t.Fatalf("unknown app: %d", code)
 	}
 }
+
+func TestGroupDeleteStopsDependentsFirst(t *testing.T) {
+	c := newCluster(t)
+	c.agents(1, "cpus:8;mem:16384;ports:[31000-31100]")
+	c.services()
+	c.api("POST", "/v2/apps", `{"id":"/g/db","cmd":"sleep 1000","cpus":0.1,"mem":32}`)
+	waitFor(t, 15*time.Second, "db", func() bool { return c.running("/g/db") == 1 && c.deploymentsDone() })
+	c.api("POST", "/v2/apps", `{"id":"/g/web","cmd":"sleep 1000","cpus":0.1,"mem":32,"dependencies":["/g/db"]}`)
+	waitFor(t, 15*time.Second, "web", func() bool { return c.running("/g/web") == 1 && c.deploymentsDone() })
+	ev := c.events()
+	if code, out := c.api("DELETE", "/v2/groups/g", nil); code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "both tasks ended", func() bool {
+		n := 0
+		for _, e := range ev.snapshot() {
+			if e["eventType"] == "status_update_event" && protocol.TaskState(e["taskStatus"].(string)).Terminal() {
+				n++
+			}
+		}
+		return n == 2
+	})
+	// web's task ended before db's.
+	var order []string
+	for _, e := range ev.snapshot() {
+		if e["eventType"] == "status_update_event" && protocol.TaskState(e["taskStatus"].(string)).Terminal() {
+			order = append(order, e["appId"].(string))
+		}
+	}
+	if len(order) != 2 || order[0] != "/g/web" || order[1] != "/g/db" {
+		t.Fatalf("stop order %v, want web before db", order)
+	}
+}
