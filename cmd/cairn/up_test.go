@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -159,6 +160,44 @@ func TestUpRunsACluster(t *testing.T) {
 	code, out, errOut := runMain(t, nil, "task", "run", "--wait", "--url", api, "--", "echo from-a-task; exit 3")
 	if code != 3 || !strings.Contains(out, "from-a-task") {
 		t.Fatalf("task run --wait: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// The seed's app through the services framework: it runs, and comes
+	// back when its task is killed.
+	seed := filepath.Join(t.TempDir(), "ubuntu.json")
+	if err := os.WriteFile(seed, []byte(`{"id": "ubuntu", "instances": 1, "cpus": 0.5, "mem": 512, "cmd": "while sleep 10; do date -u +%T; done"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runMain(t, nil, "app", "add", seed, "--wait", "--url", api); code != 0 {
+		t.Fatalf("cairn app add: exit %d: %s %s", code, out, errOut)
+	}
+	appTask := func() (string, string) {
+		code, out, _ := runMain(t, nil, "app", "show", "ubuntu", "--json", "--url", api)
+		var app struct {
+			TasksRunning int `json:"tasksRunning"`
+			Tasks        []struct {
+				ID    string `json:"id"`
+				State string `json:"state"`
+			} `json:"tasks"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &app) != nil || len(app.Tasks) == 0 {
+			return "", ""
+		}
+		return app.Tasks[0].ID, app.Tasks[0].State
+	}
+	first, state := appTask()
+	if first == "" || state != "TASK_RUNNING" {
+		t.Fatalf("ubuntu app task: %q %q", first, state)
+	}
+	if code, _, errOut := runMain(t, nil, "task", "kill", first, "--url", api); code != 0 {
+		t.Fatalf("cairn task kill: %s", errOut)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if id, st := appTask(); id != "" && id != first && st == "TASK_RUNNING" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the killed app task was not replaced within 20s")
+		}
 	}
 	_ = fw.Close()
 	stop() // Ctrl-C: every task is killed
