@@ -45,7 +45,10 @@ func (f *Framework) taskView(a *app, i *instance) marathon.Task {
 type embed struct{ tasks, deployments, counts, lastFailure, readiness bool }
 
 func parseEmbed(values []string, single bool) embed {
-	e := embed{counts: true, deployments: true}
+	// Tasks are embedded by default in lists too: scripts that read
+	// .apps[].tasks (as pre-1.4 Marathon gave) keep working; ask for
+	// embed=apps.counts alone to leave them out.
+	e := embed{counts: true, deployments: true, tasks: len(values) == 0}
 	if single {
 		e.tasks, e.lastFailure = true, true
 	}
