@@ -4,17 +4,35 @@ BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/cairn-dc/cairn/cli/version.Version=$(VERSION)
 # Packages with goroutines and shared state run under the race detector.
-RACE_PKGS := ./kernel/... ./frameworks/...
-PKGS      := ./cli/... ./cmd/...
+RACE_PKGS := ./kernel/... ./frameworks/... ./repository/... ./images/...
+PKGS      := ./packaging/... ./cli/... ./cmd/...
 ARGS    ?=
 
-.PHONY: all build run test bench fuzz lint clean
+# The built-in packages seeded into the embedded registry by `cairn up`:
+# each is its definition (repository/builtin/NAME) plus its binaries per
+# platform, assembled under bin/packages/NAME.
+PLATFORMS := linux/amd64 linux/arm64
+PKG_OUT   := $(BIN)/packages
+
+.PHONY: all build packages run test bench fuzz lint clean
 
 all: build
 
-build:
+build: packages
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/cairn ./cmd/cairn
+
+# Reproducible builds (-trimpath, no build id) keep the packages' digests
+# stable from one build to the next.
+packages:
+	@rm -rf $(PKG_OUT)/hello && mkdir -p $(PKG_OUT)/hello
+	cp repository/builtin/hello/package.json repository/builtin/hello/options.schema.json repository/builtin/hello/app.json.tmpl $(PKG_OUT)/hello/
+	@for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; \
+	  echo "CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -o $(PKG_OUT)/hello/bin/$$os-$$arch/hello ./repository/builtin/hello/server"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false -ldflags "-s -w -buildid=" \
+	    -o $(PKG_OUT)/hello/bin/$$os-$$arch/hello ./repository/builtin/hello/server || exit 1; \
+	done
 
 run: build
 	./$(BIN)/cairn up $(ARGS)
@@ -32,11 +50,15 @@ bench:
 	CAIRN_BENCH_DIR=/dev/shm $(GO) test -run '^$$' -bench 'BenchmarkLaunch1000' -benchtime 1x -timeout 30m ./kernel/agent/
 	$(GO) test -run '^$$' -bench 'BenchmarkDeploy1000' -benchtime 1x -timeout 30m ./frameworks/services/
 	$(GO) test -run '^$$' -bench 'BenchmarkGetApps' -benchtime 20x -timeout 30m ./frameworks/services/
+	$(GO) test -run '^$$' -bench 'BenchmarkPushPull20MiB' -benchtime 5x ./repository/registry/
+	$(GO) test -run '^$$' -bench 'BenchmarkFetch' -benchtime 5x ./images/
+	$(GO) test -run '^$$' -bench 'BenchmarkPackageInstallHello' -benchtime 5x -timeout 30m ./cmd/cairn/
 
 # Short runs of every fuzz target (seed corpora live in each testdata/fuzz).
 FUZZTIME ?= 20s
 fuzz:
-	@for pkg in ./kernel/resources ./kernel/protocol ./kernel/containerizer/fetcher ./frameworks/services/marathon ./frameworks/services/constraints; do \
+	@for pkg in ./kernel/resources ./kernel/protocol ./kernel/containerizer/fetcher ./frameworks/services/marathon ./frameworks/services/constraints \
+	           ./packaging ./repository ./repository/remote; do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \

@@ -12,6 +12,8 @@ import (
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/deployment"
 	"github.com/cairn-dc/cairn/cli/framework"
+	"github.com/cairn-dc/cairn/cli/pkg"
+	"github.com/cairn-dc/cairn/cli/repo"
 	"github.com/cairn-dc/cairn/cli/task"
 	"github.com/cairn-dc/cairn/cli/version"
 )
@@ -51,6 +53,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		app.NewCmdApp(f),
 		deployment.NewCmdDeployment(f),
 		framework.NewCmdFramework(f),
+		pkg.NewCmdPackage(f),
+		repo.NewCmdRepo(f),
 		task.NewCmdTask(f),
 		version.NewCmdVersion(f),
 	)

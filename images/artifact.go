@@ -36,12 +36,22 @@ import (
 	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
-// Mirrors of packaging's contract (packaging.FileMediaType and
-// packaging.AnnotationPlatform): keep them equal.
+// Mirrors of packaging's contract (packaging.FileMediaType,
+// packaging.AnnotationPlatform and packaging.AnnotationFile): keep them equal.
 const (
 	fileMediaType      = "application/vnd.cairn.package.file.v1"
 	annotationPlatform = "io.cairn.package.platform"
+	annotationFile     = "io.cairn.package.file"
 )
+
+// fileName is a layer's file name: its io.cairn.package.file annotation,
+// else (packages built before it) its title.
+func fileName(l ocispec.Descriptor) string {
+	if n := l.Annotations[annotationFile]; n != "" {
+		return n
+	}
+	return l.Annotations[ocispec.AnnotationTitle]
+}
 
 // Limits.
 const (
@@ -81,7 +91,8 @@ type ArtifactConfig struct {
 //
 // The artifact must be pinned by digest. Its manifest is fetched (at most
 // MaxManifestBytes), checked against that digest and cached in memory; the
-// file is the layer titled (org.opencontainers.image.title) file for the
+// file is the layer named file (io.cairn.package.file, else the base of
+// org.opencontainers.image.title) for the
 // agent's platform (io.cairn.package.platform), or without a platform
 // annotation. Without ?file= the artifact must have exactly one file for
 // the platform. Open announces the layer's digest, so the fetcher
@@ -172,9 +183,9 @@ func (s *ArtifactSource) Open(ctx context.Context, uri string) (io.ReadCloser, s
 		return nil, "", "", fmt.Errorf("artifact %s: %w", ref, err)
 	}
 	if layer.Digest.Algorithm() != digest.SHA256 {
-		return nil, "", "", fmt.Errorf("artifact %s: file %s has a %s digest; the agent verifies sha256 only: rebuild the package with sha256 digests", ref, layer.Annotations[ocispec.AnnotationTitle], layer.Digest.Algorithm())
+		return nil, "", "", fmt.Errorf("artifact %s: file %s has a %s digest; the agent verifies sha256 only: rebuild the package with sha256 digests", ref, fileName(layer), layer.Digest.Algorithm())
 	}
-	name := layer.Annotations[ocispec.AnnotationTitle]
+	name := fileName(layer)
 	open := func(ctx context.Context) (io.ReadCloser, error) {
 		rc, err := repo.Blobs().Fetch(ctx, layer)
 		if err != nil && strings.Contains(err.Error(), "mismatch Content-Length") {
@@ -302,7 +313,7 @@ func (s *ArtifactSource) manifest(ctx context.Context, repo *remote.Repository, 
 func pickLayer(m *ocispec.Manifest, file, platform string) (ocispec.Descriptor, error) {
 	var cands []ocispec.Descriptor
 	for _, l := range m.Layers {
-		title := l.Annotations[ocispec.AnnotationTitle]
+		title := fileName(l)
 		if file != "" && title == file || file == "" && title != "" && l.MediaType == fileMediaType {
 			cands = append(cands, l)
 		}
@@ -317,7 +328,7 @@ func pickLayer(m *ocispec.Manifest, file, platform string) (ocispec.Descriptor, 
 	chosen := map[string]ocispec.Descriptor{}
 	var others []string
 	for _, l := range cands {
-		title := l.Annotations[ocispec.AnnotationTitle]
+		title := fileName(l)
 		switch p := l.Annotations[annotationPlatform]; {
 		case p == platform:
 			if prev, ok := chosen[title]; ok && prev.Annotations[annotationPlatform] == platform {
@@ -359,7 +370,7 @@ func pickLayer(m *ocispec.Manifest, file, platform string) (ocispec.Descriptor, 
 func titles(m *ocispec.Manifest) []string {
 	var out []string
 	for _, l := range m.Layers {
-		if t := l.Annotations[ocispec.AnnotationTitle]; t != "" && !slices.Contains(out, t) {
+		if t := fileName(l); t != "" && !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}

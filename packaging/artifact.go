@@ -90,10 +90,13 @@ func Build(ctx context.Context, p *Package, files fs.FS, target content.Pusher, 
 			return ocispec.Descriptor{}, err
 		}
 		desc := ocispec.Descriptor{
-			MediaType:   FileMediaType,
-			Digest:      dgst,
-			Size:        size,
-			Annotations: map[string]string{ocispec.AnnotationTitle: f.Name},
+			MediaType: FileMediaType,
+			Digest:    dgst,
+			Size:      size,
+			// The title is the file's path in the package directory, so
+			// `oras pull` recreates the directory (binaries of several
+			// platforms share a name); AnnotationFile is its sandbox name.
+			Annotations: map[string]string{ocispec.AnnotationTitle: path, AnnotationFile: f.Name},
 		}
 		if f.Platform != "" {
 			desc.Annotations[AnnotationPlatform] = f.Platform
@@ -314,8 +317,12 @@ func read(ctx context.Context, src content.Fetcher, desc ocispec.Descriptor) (*P
 			if l.Size < 0 {
 				return nil, nil, fmt.Errorf("%s: negative size %d", where, l.Size)
 			}
+			name := l.Annotations[AnnotationFile]
+			if name == "" { // built before AnnotationFile: the title was the name
+				name = l.Annotations[ocispec.AnnotationTitle]
+			}
 			f := File{
-				Name:     l.Annotations[ocispec.AnnotationTitle],
+				Name:     name,
 				Platform: l.Annotations[AnnotationPlatform],
 				Digest:   l.Digest.String(),
 				Size:     l.Size,

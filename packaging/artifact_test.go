@@ -68,17 +68,19 @@ func TestBuildLayout(t *testing.T) {
 	if !mapsEqual(m.Annotations, wantAnn) {
 		t.Errorf("annotations %v\nwant %v", m.Annotations, wantAnn)
 	}
-	type layer struct{ mediaType, title, platform, exec string }
+	type layer struct{ mediaType, title, file, platform, exec string }
 	var got []layer
 	for _, l := range m.Layers {
-		got = append(got, layer{l.MediaType, l.Annotations[ocispec.AnnotationTitle], l.Annotations[AnnotationPlatform], l.Annotations[AnnotationExecutable]})
+		got = append(got, layer{l.MediaType, l.Annotations[ocispec.AnnotationTitle], l.Annotations[AnnotationFile],
+			l.Annotations[AnnotationPlatform], l.Annotations[AnnotationExecutable]})
 	}
+	// Titles are paths in the package directory (oras pull recreates it).
 	want := []layer{
-		{SchemaMediaType, SchemaFile, "", ""},
-		{TemplateMediaType, TemplateFile, "", ""},
-		{FileMediaType, "README.txt", "", ""},
-		{FileMediaType, "hello", "linux/amd64", "true"},
-		{FileMediaType, "hello", "linux/arm64", "true"},
+		{SchemaMediaType, SchemaFile, "", "", ""},
+		{TemplateMediaType, TemplateFile, "", "", ""},
+		{FileMediaType, "resources/README.txt", "README.txt", "", ""},
+		{FileMediaType, "bin/linux-amd64/hello", "hello", "linux/amd64", "true"},
+		{FileMediaType, "bin/linux-arm64/hello", "hello", "linux/arm64", "true"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("layers %+v\nwant %+v", got, want)

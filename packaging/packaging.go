@@ -14,7 +14,9 @@ const (
 	SchemaMediaType   = "application/vnd.cairn.package.options.v1+json" // the options JSON Schema
 	TemplateMediaType = "application/vnd.cairn.package.template.v1"     // the launch template (Go text/template)
 	FileMediaType     = "application/vnd.cairn.package.file.v1"         // a binary or resource
-	// Layer annotations (besides org.opencontainers.image.title = the file's name).
+	// Layer annotations of files (besides org.opencontainers.image.title =
+	// the file's path in the package directory, e.g. bin/linux-amd64/hello).
+	AnnotationFile       = "io.cairn.package.file"       // the file's name in the sandbox: "hello"
 	AnnotationPlatform   = "io.cairn.package.platform"   // "linux/amd64" on binaries
 	AnnotationExecutable = "io.cairn.package.executable" // "true" on binaries
 	// Manifest annotation (besides the org.opencontainers.image.* ones):
@@ -75,7 +77,7 @@ type License struct {
 
 // File is a binary or resource of a package.
 type File struct {
-	Name       string // the file's name in the sandbox (org.opencontainers.image.title)
+	Name       string // the file's name in the sandbox (AnnotationFile)
 	Platform   string // "linux/amd64", "linux/arm64"; empty for platform-independent resources
 	Executable bool
 	Digest     string // "sha256:..." once built or read

@@ -2,9 +2,10 @@
 // API (GET /v1/state, /v1/agents, /v1/frameworks, /v1/tasks, /v1/events,
 // /health, POST /v1/tasks/<id>/kill), for the agents' APIs the master
 // proxies at /agent/<id>/ (state, task logs, sandbox files), and for
-// frameworks' APIs it proxies at /service/<name>/ (the run framework's).
-// It speaks only HTTP and imports only wire types (kernel/protocol,
-// frameworks/run/runapi), so the CLI, the TUI and other tools can share it.
+// frameworks' APIs it proxies at /service/<name>/ (the run framework's),
+// and for the package API under /package/ (packages.go). It speaks only
+// HTTP and imports only wire types (kernel/protocol, frameworks/run/runapi,
+// repository/packageapi), so the CLI, the TUI and other tools can share it.
 package apiclient
 
 import (

@@ -345,3 +345,18 @@ func (c *Client) streamMarathonEvents(ctx context.Context, types []string, out c
 		}
 	})
 }
+
+// AppsByLabel is GET /v2/apps?label=SELECTOR: the apps carrying a label
+// ("KEY") or a label value ("KEY==VALUE"). The result is never nil.
+func (c *Client) AppsByLabel(ctx context.Context, selector string) ([]marathon.AppStatus, error) {
+	var out struct {
+		Apps []marathon.AppStatus `json:"apps"`
+	}
+	if err := c.marathonCall(ctx, http.MethodGet, "/v2/apps", url.Values{"label": {selector}}, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Apps == nil {
+		out.Apps = []marathon.AppStatus{}
+	}
+	return out.Apps, nil
+}

@@ -48,8 +48,9 @@ func marathonHandler(t *testing.T, answers map[string][2]string, bodies map[stri
 func TestMarathonCalls(t *testing.T) {
 	bodies := map[string]string{}
 	c := newClient(t, marathonHandler(t, map[string][2]string{
-		"GET /v2/apps":                         {"200", `{"apps":[{"id":"/web","instances":2,"tasksRunning":1,"deployments":[{"id":"d1"}]}]}`},
-		"GET /v2/apps?id=%2Fweb":               {"200", `{"apps":[]}`},
+		"GET /v2/apps":           {"200", `{"apps":[{"id":"/web","instances":2,"tasksRunning":1,"deployments":[{"id":"d1"}]}]}`},
+		"GET /v2/apps?id=%2Fweb": {"200", `{"apps":[]}`},
+		"GET /v2/apps?label=CAIRN_PACKAGE_NAME%3D%3Dhello": {"200", `{"apps":[{"id":"/hello","labels":{"CAIRN_PACKAGE_NAME":"hello"}}]}`},
 		"GET /v2/apps/web":                     {"200", `{"app":{"id":"/web","tasks":[{"id":"web.1","state":"TASK_RUNNING"}]}}`},
 		"POST /v2/apps":                        {"201", `{"id":"/web","deployments":[{"id":"d1"}],"warnings":["unknown field \"/x\": ignored by Cairn"]}`},
 		"PUT /v2/apps/prod/web?force=true":     {"200", `{"deploymentId":"d2","version":"v2"}`},
@@ -70,6 +71,9 @@ func TestMarathonCalls(t *testing.T) {
 	}
 	if apps, err := c.Apps(ctx, "/web"); err != nil || apps == nil || len(apps) != 0 {
 		t.Errorf("Apps filtered: %+v %v", apps, err)
+	}
+	if apps, err := c.AppsByLabel(ctx, "CAIRN_PACKAGE_NAME==hello"); err != nil || len(apps) != 1 || apps[0].Labels["CAIRN_PACKAGE_NAME"] != "hello" {
+		t.Errorf("AppsByLabel: %+v %v", apps, err)
 	}
 	app, err := c.App(ctx, "web")
 	if err != nil || app.ID != "/web" || len(app.Tasks) != 1 {

@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-dc/cairn/cli"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/version"
+	"github.com/cairn-dc/cairn/images"
 	"github.com/cairn-dc/cairn/kernel/agent"
 	"github.com/cairn-dc/cairn/kernel/bus"
 	"github.com/cairn-dc/cairn/kernel/resources"
@@ -34,6 +35,9 @@ type agentOptions struct {
 	KillGrace    time.Duration
 	GCDelay      time.Duration
 	FetchCacheMB int64
+	// PlainHTTPRegistries are registries (host:port) reached over plain
+	// http besides loopback ones.
+	PlainHTTPRegistries []string
 }
 
 func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
@@ -51,6 +55,30 @@ func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
 	fs.DurationVar(&o.KillGrace, "kill-grace", 5*time.Second, "SIGTERM→SIGKILL grace for tasks that give none")
 	fs.DurationVar(&o.GCDelay, "gc-delay", 7*24*time.Hour, "keep the sandboxes of ended tasks this long (less when the disk fills)")
 	fs.Int64Var(&o.FetchCacheMB, "fetch-cache-mb", 2048, "bound of the fetcher's cache, in MB")
+	fs.StringSliceVar(&o.PlainHTTPRegistries, "insecure-registry", nil,
+		"OCI registry `host:port` to reach over plain http (loopback registries always are); repeatable")
+}
+
+// newAgent makes an agent able to fetch oci:// artifacts (installed
+// packages' binaries) from registries, digest-checked and cached.
+func (o *agentOptions) newAgent(cfg agent.Config) (*agent.Agent, error) {
+	a, err := agent.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	insecure := map[string]bool{}
+	for _, h := range o.PlainHTTPRegistries {
+		insecure[strings.TrimSpace(h)] = true
+	}
+	src, err := images.NewArtifactSource(images.ArtifactConfig{
+		PlainHTTP: func(host string) bool { return insecure[host] || isLoopback(host) },
+		Logger:    cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oci artifact source: %w", err)
+	}
+	a.Fetcher().Register("oci", src)
+	return a, nil
 }
 
 // supervisorCommand re-executes this binary as a task supervisor.
@@ -115,7 +143,7 @@ supervisor process the agent starts; a restarted agent re-attaches to them.`,
 			}
 			defer nc.Close()
 			cfg.Conn = nc
-			a, err := agent.New(cfg)
+			a, err := o.newAgent(cfg)
 			if err != nil {
 				return err
 			}
@@ -176,7 +204,7 @@ func startLocalAgents(rm *runningMaster, n int, dataDir string, base resources.R
 			return nil, err
 		}
 		cfg.Conn = nc
-		a, err := agent.New(cfg)
+		a, err := o.newAgent(cfg)
 		if err != nil {
 			nc.Close()
 			cancel()

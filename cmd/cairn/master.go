@@ -44,11 +44,23 @@ leader dies. Ctrl-C stops it; starting it again on the same data loses nothing.`
 				return err
 			}
 			defer sys.stop()
+			if err := sys.waitProxied(cmd.Context(), rm); err != nil {
+				if cmd.Context().Err() != nil {
+					return nil
+				}
+				return err
+			}
+			pm, err := startPackageManager(cmd.Context(), rm, o.DataDir, &o.Packages, f.BearerToken(), log)
+			if err != nil {
+				return err
+			}
+			defer pm.stop()
 			out := f.IOStreams.Out
 			fmt.Fprintf(out, "Cairn master %s is ready.\n  operator API  %s\n", rm.Master.ID(), rm.APIURL)
 			if rm.NATSURL != "" {
 				fmt.Fprintf(out, "  NATS          %s\n", rm.NATSURL)
 			}
+			pm.describe(out)
 			<-cmd.Context().Done()
 			fmt.Fprintln(out, "stopping master...")
 			return nil

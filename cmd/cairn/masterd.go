@@ -36,9 +36,12 @@ type masterOptions struct {
 	FailoverTimeout         time.Duration
 	RoleWeights             string
 	MinAllocatable          string
+
+	Packages packageOptions
 }
 
 func (o *masterOptions) addFlags(fs *pflag.FlagSet) {
+	o.Packages.addFlags(fs)
 	fs.StringVar(&o.DataDir, "data-dir", defaultDataDir(), "`dir` for the cluster's data (JetStream files, ids)")
 	fs.StringVar(&o.NATSURL, "nats-url", "", "use an external NATS (with JetStream) at this `url` instead of the embedded one")
 	fs.StringVar(&o.NATSHost, "nats-host", "127.0.0.1", "embedded NATS listen `host`")
@@ -134,9 +137,12 @@ type runningMaster struct {
 	// starting holds GET /health at 503 while set: `cairn up` reports
 	// healthy only once its agents are registered too.
 	starting atomic.Bool
-	srv      *http.Server
-	done     chan error
-	cancel   context.CancelFunc
+	// packageAPI is mounted at /package/ from the start and set once the
+	// package repository is up.
+	packageAPI lateHandler
+	srv        *http.Server
+	done       chan error
+	cancel     context.CancelFunc
 }
 
 // healthGate answers /health with 503 while the cluster is still starting.
@@ -208,7 +214,8 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 	// tasks to it on the way down.
 	mctx, cancel := context.WithCancel(context.Background())
 	rm := &runningMaster{Bus: b, Master: m, APIURL: apiURL, NATSURL: b.URL(), cancel: cancel, done: make(chan error, 1)}
-	rm.srv = &http.Server{Handler: rm.healthGate(m.Handler(master.HTTPConfig{Token: token})), ReadHeaderTimeout: 10 * time.Second}
+	rm.srv = &http.Server{Handler: rm.healthGate(m.Handler(master.HTTPConfig{Token: token,
+		Mounts: map[string]http.Handler{"/package/": &rm.packageAPI}})), ReadHeaderTimeout: 10 * time.Second}
 	rm.starting.Store(starting)
 	go func() {
 		if err := rm.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	runfw "github.com/cairn-dc/cairn/frameworks/run"
@@ -22,6 +23,9 @@ type systemFrameworks struct {
 	services *services.Framework
 	cancel   context.CancelFunc
 	done     chan struct{}
+
+	mu         sync.Mutex
+	servicesOf *services.Framework // the services framework running now, for other goroutines
 }
 
 // startSystemFrameworks starts them, failing over to their previous
@@ -70,6 +74,7 @@ func startSystemFrameworks(ctx context.Context, rm *runningMaster, dataDir, toke
 		return nil, fmt.Errorf("start the services framework: %w", err)
 	}
 	sf.services = svc
+	sf.servicesOf = svc
 	f, err := start()
 	if err != nil {
 		svc.Stop()
@@ -94,6 +99,9 @@ func startSystemFrameworks(ctx context.Context, rm *runningMaster, dataDir, toke
 				}
 				if s, err := startServices(); err == nil {
 					sf.services = s
+					sf.mu.Lock()
+					sf.servicesOf = s
+					sf.mu.Unlock()
 				} else {
 					log.Error("cannot restart the services framework", "err", err)
 				}
@@ -126,4 +134,29 @@ func writeID(path, id string) error {
 func (sf *systemFrameworks) stop() {
 	sf.cancel()
 	<-sf.done
+}
+
+// waitProxied waits until the master proxies /service/services/ to the
+// services framework as it runs now (after a restart the master knows its
+// previous address until the framework's subscription is in its state).
+func (sf *systemFrameworks) waitProxied(ctx context.Context, rm *runningMaster) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		sf.mu.Lock()
+		id, url := sf.servicesOf.ID(), sf.servicesOf.URL()
+		sf.mu.Unlock()
+		for _, f := range rm.Master.State().Frameworks {
+			if f.ID == id && f.Connected && f.WebuiURL == url {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the master does not show the services framework at %s: %w", url, ctx.Err())
+		case <-t.C:
+		}
+	}
 }

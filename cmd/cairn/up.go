@@ -85,6 +85,19 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 		return err
 	}
 	defer sys.stop()
+	if err := sys.waitProxied(ctx, rm); err != nil {
+		agents.stop(o.agent.KillGrace)
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	pm, err := startPackageManager(ctx, rm, o.master.DataDir, &o.master.Packages, f.BearerToken(), log)
+	if err != nil {
+		agents.stop(o.agent.KillGrace)
+		return err
+	}
+	defer pm.stop()
 	// Healthy, and announced, once every agent registered with this master
 	// and the operator API shows them.
 	if err := agents.waitReady(ctx); err != nil {
@@ -115,7 +128,12 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 		}
 	}
 	fmt.Fprintf(out, "  agents        %d, each with %s; tasks in %s\n", o.agents, base, iso)
-	fmt.Fprintf(out, "\nTry, in another terminal:\n  ./bin/cairn agent list\n  ./bin/cairn task run --wait -- echo hello\n  ./bin/cairn task run --cpus 0.1 --mem 32 -- sleep 30\n  ./bin/cairn task list\n  curl %s/v1/state\n\nCtrl-C stops the cluster and its tasks.\n", rm.APIURL)
+	pm.describe(out)
+	fmt.Fprintf(out, "\nTry, in another terminal:\n  ./bin/cairn agent list\n  ./bin/cairn task run --wait -- echo hello\n  ./bin/cairn task run --cpus 0.1 --mem 32 -- sleep 30\n  ./bin/cairn task list\n")
+	if len(pm.Seeded) > 0 {
+		fmt.Fprintf(out, "  ./bin/cairn package search\n  ./bin/cairn package install hello --yes --wait\n  ./bin/cairn package list\n")
+	}
+	fmt.Fprintf(out, "  curl %s/v1/state\n\nCtrl-C stops the cluster and its tasks.\n", rm.APIURL)
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping cluster: killing tasks...")
 	agents.stop(o.agent.KillGrace)

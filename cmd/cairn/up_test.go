@@ -49,7 +49,8 @@ func TestUpRunsACluster(t *testing.T) {
 		out, errOut := &syncBuffer{}, &syncBuffer{}
 		done := make(chan int, 1)
 		go func() {
-			done <- run(ctx, []string{"up", "--data-dir", dir, "--http", "127.0.0.1:0", "--nats-port", "-1", "--agents", "2"},
+			done <- run(ctx, []string{"up", "--data-dir", dir, "--http", "127.0.0.1:0", "--nats-port", "-1", "--agents", "2",
+				"--registry", "127.0.0.1:0", "--packages-dir", filepath.Join(dir, "no-packages")},
 				cli.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, func(string) string { return "" })
 		}()
 		api := regexp.MustCompile(`operator API\s+(http://\S+)`)
@@ -217,6 +218,16 @@ func TestUpRunsACluster(t *testing.T) {
 	listJSON(api, "agent", &agents)
 	if len(agents) != 2 {
 		t.Fatalf("agents after restart: %+v", agents)
+	}
+	// The embedded registry came back on another port: the built-in
+	// repository follows it.
+	code, out, errOut = runMain(t, nil, "repo", "list", "--json", "--url", api)
+	var repos []struct{ URI string }
+	if code != 0 || json.Unmarshal([]byte(out), &repos) != nil || len(repos) != 1 {
+		t.Fatalf("cairn repo list after restart: exit %d: %s %s", code, out, errOut)
+	}
+	if code, out, errOut := runMain(t, nil, "package", "search", "--url", api); code != 0 {
+		t.Fatalf("cairn package search after restart (repository %s): exit %d: %s %s", repos[0].URI, code, out, errOut)
 	}
 	listJSON(api, "task", &tasks)
 	got = map[protocol.TaskID]protocol.TaskState{}

@@ -20,6 +20,10 @@ type HTTPConfig struct {
 	// Token, when set, is required as "Authorization: Bearer <token>" on
 	// every endpoint but /health.
 	Token string
+	// Mounts serves more APIs on the same endpoint, behind the same token:
+	// path pattern prefix ("/package/") → handler. The composition root
+	// mounts the package API this way; the kernel does not know it.
+	Mounts map[string]http.Handler
 }
 
 // Handler is the operator API: /health, /v1/state, /v1/agents,
@@ -35,6 +39,9 @@ func (m *Master) Handler(cfg HTTPConfig) http.Handler {
 	mux.HandleFunc("POST /v1/tasks/{id}/kill", m.serveKill)
 	mux.HandleFunc("/agent/{aid}/{rest...}", m.serveAgentProxy)
 	mux.HandleFunc("/service/{name}/{rest...}", m.serveServiceProxy)
+	for prefix, h := range cfg.Mounts {
+		mux.Handle(prefix, h)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s %s: see /v1/state, /v1/agents, /v1/frameworks, /v1/tasks, /v1/events, POST /v1/tasks/<id>/kill, /agent/<id>/..., /health", r.Method, r.URL.Path))
 	})

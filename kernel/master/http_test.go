@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -148,6 +149,27 @@ func TestOperatorAPIToken(t *testing.T) {
 	}
 	if code := getJSON(t, srv.URL+"/health", "", nil); code != 200 {
 		t.Fatalf("health needs no token: %d", code)
+	}
+}
+
+func TestOperatorAPIMountsBehindToken(t *testing.T) {
+	c := newCluster(t, nil)
+	mounted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"message": %q}`, r.URL.Path)
+	})
+	srv := httptest.NewServer(c.m.Handler(master.HTTPConfig{Token: "s3cret",
+		Mounts: map[string]http.Handler{"/package/": mounted}}))
+	defer srv.Close()
+	if code := getJSON(t, srv.URL+"/package/search", "", nil); code != 401 {
+		t.Fatalf("mounted API without token: %d", code)
+	}
+	var e map[string]string
+	if code := getJSON(t, srv.URL+"/package/search", "s3cret", &e); code != 200 || e["message"] != "/package/search" {
+		t.Fatalf("mounted API: %d %v", code, e)
+	}
+	if code := getJSON(t, srv.URL+"/v1/state", "s3cret", nil); code != 200 {
+		t.Fatalf("operator API next to a mount: %d", code)
 	}
 }
 
