@@ -14,17 +14,23 @@ ARGS    ?=
 PLATFORMS := linux/amd64 linux/arm64
 PKG_OUT   := $(BIN)/packages
 
-.PHONY: all build packages run test bench fuzz lint clean
+.PHONY: all build cairn packages run test bench fuzz lint clean
 
 all: build
 
-build: packages
+build: cairn packages
+
+cairn:
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/cairn ./cmd/cairn
 
 # Reproducible builds (-trimpath, no build id) keep the packages' digests
-# stable from one build to the next.
-packages:
+# stable from one build to the next. The services package carries the cairn
+# binary itself (`cairn framework run services`), for this machine's platform:
+# set SERVICES_PLATFORMS="linux/amd64 linux/arm64" to cross-build both.
+HOST_PLATFORM      := $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
+SERVICES_PLATFORMS ?= $(HOST_PLATFORM)
+packages: cairn
 	@rm -rf $(PKG_OUT)/hello && mkdir -p $(PKG_OUT)/hello
 	cp repository/builtin/hello/package.json repository/builtin/hello/options.schema.json repository/builtin/hello/app.json.tmpl $(PKG_OUT)/hello/
 	@for p in $(PLATFORMS); do \
@@ -32,6 +38,15 @@ packages:
 	  echo "CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -o $(PKG_OUT)/hello/bin/$$os-$$arch/hello ./repository/builtin/hello/server"; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false -ldflags "-s -w -buildid=" \
 	    -o $(PKG_OUT)/hello/bin/$$os-$$arch/hello ./repository/builtin/hello/server || exit 1; \
+	done
+	@rm -rf $(PKG_OUT)/services && mkdir -p $(PKG_OUT)/services
+	cp repository/builtin/services/package.json repository/builtin/services/options.schema.json repository/builtin/services/app.json.tmpl $(PKG_OUT)/services/
+	@for p in $(SERVICES_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; mkdir -p $(PKG_OUT)/services/bin/$$os-$$arch; \
+	  if [ "$$p" = "$(HOST_PLATFORM)" ]; then cp $(BIN)/cairn $(PKG_OUT)/services/bin/$$os-$$arch/cairn || exit 1; \
+	  else echo "GOOS=$$os GOARCH=$$arch $(GO) build -o $(PKG_OUT)/services/bin/$$os-$$arch/cairn ./cmd/cairn"; \
+	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
+	      -o $(PKG_OUT)/services/bin/$$os-$$arch/cairn ./cmd/cairn || exit 1; fi; \
 	done
 
 run: build

@@ -35,6 +35,8 @@ type agentOptions struct {
 	KillGrace    time.Duration
 	GCDelay      time.Duration
 	FetchCacheMB int64
+	// MasterURL is the operator API, told to tasks as CAIRN_URL.
+	MasterURL string
 	// PlainHTTPRegistries are registries (host:port) reached over plain
 	// http besides loopback ones.
 	PlainHTTPRegistries []string
@@ -48,6 +50,7 @@ func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
 		fs.StringVar(&o.Address, "address", "", "`address` where its tasks are reached (default: the hostname's address)")
 		fs.StringVar(&o.Resources, "resources", "", "`resources` overriding detection, e.g. cpus:4;mem:8192;ports:[31000-32000]")
 		fs.StringVar(&o.HTTPAddr, "http", "127.0.0.1:5051", "agent API listen `address` (sandbox files, task logs)")
+		fs.StringVar(&o.MasterURL, "master-url", "", "the master's operator API `url`, told to tasks as CAIRN_URL (frameworks run as tasks find the cluster with it)")
 	}
 	fs.StringVar(&o.Attributes, "attributes", "", "agent `attributes`, e.g. rack:r1;zone:a")
 	fs.StringVar(&o.Isolation, "isolation", "auto", "task isolation: auto (cgroups when root), cgroups (required) or none")
@@ -57,6 +60,19 @@ func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
 	fs.Int64Var(&o.FetchCacheMB, "fetch-cache-mb", 2048, "bound of the fetcher's cache, in MB")
 	fs.StringSliceVar(&o.PlainHTTPRegistries, "insecure-registry", nil,
 		"OCI registry `host:port` to reach over plain http (loopback registries always are); repeatable")
+}
+
+// clusterEnv tells tasks where the cluster is (never its token: a task
+// needing one gets its own).
+func clusterEnv(masterURL, natsURL string) map[string]string {
+	env := map[string]string{}
+	if masterURL != "" {
+		env[cmdutil.EnvURL] = masterURL
+	}
+	if natsURL != "" {
+		env["CAIRN_NATS_URL"] = natsURL
+	}
+	return env
 }
 
 // newAgent makes an agent able to fetch oci:// artifacts (installed
@@ -143,6 +159,7 @@ supervisor process the agent starts; a restarted agent re-attaches to them.`,
 			}
 			defer nc.Close()
 			cfg.Conn = nc
+			cfg.TaskEnv = clusterEnv(o.MasterURL, o.NATSURL)
 			a, err := o.newAgent(cfg)
 			if err != nil {
 				return err
@@ -204,6 +221,7 @@ func startLocalAgents(rm *runningMaster, n int, dataDir string, base resources.R
 			return nil, err
 		}
 		cfg.Conn = nc
+		cfg.TaskEnv = clusterEnv(rm.APIURL, rm.NATSURL)
 		a, err := o.newAgent(cfg)
 		if err != nil {
 			nc.Close()

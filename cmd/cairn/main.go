@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, streams cli.IOStreams, getenv func(
 		"log `level`: debug, info, warn or error; $"+envLogLevel+" sets the default")
 	root.AddCommand(daemonCommands(f)...)
 	addAgentRun(root, f)
+	addFrameworkRun(root, f)
 	return cli.Execute(ctx, root, args)
 }
 

@@ -11,9 +11,11 @@ import (
 )
 
 // TestMain lets the test binary stand in for the cairn binary when an agent
-// under test re-executes itself as its task supervisor.
+// under test re-executes itself as its task supervisor, and when a task
+// runs it as a framework (the services package's "cairn framework run").
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && (os.Args[1] == "supervisor" || os.Args[1] == "supervisor-init") {
+	if len(os.Args) > 1 && (os.Args[1] == "supervisor" || os.Args[1] == "supervisor-init") ||
+		len(os.Args) > 2 && os.Args[1] == "framework" && os.Args[2] == "run" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args[1:], cli.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Getenv)
 		stop()

@@ -65,6 +65,10 @@ type Config struct {
 	DisableCPUHardLimit bool
 	// DefaultKillGrace is the SIGTERM→SIGKILL grace when a task gives none (5s).
 	DefaultKillGrace time.Duration
+	// TaskEnv is added to every task's environment (after Cairn's own
+	// variables, before the command's): where the cluster is, e.g.
+	// CAIRN_URL and CAIRN_NATS_URL, so a framework run as a task finds it.
+	TaskEnv map[string]string
 	// GCDelay keeps the sandboxes of ended tasks this long (default 1 week);
 	// GCDiskHeadroom removes older ones first when the work dir's disk is
 	// fuller than 1-headroom (default 0.1).

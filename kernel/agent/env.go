@@ -36,6 +36,9 @@ func (a *Agent) taskEnv(t *task) []string {
 			env[k] = v
 		}
 	}
+	for k, v := range a.cfg.TaskEnv {
+		env[k] = v
+	}
 	ports := taskPorts(t.info.Resources)
 	strs := make([]string, len(ports))
 	for i, p := range ports {

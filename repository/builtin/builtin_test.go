@@ -17,12 +17,19 @@ import (
 // with a stand-in binary.
 func helloDir(t *testing.T, dir string) string {
 	t.Helper()
-	pkg := filepath.Join(dir, "hello")
+	return definitionDir(t, dir, "hello", "hello")
+}
+
+// definitionDir assembles the built-in package name (its real definition)
+// under dir with a stand-in binary called bin.
+func definitionDir(t *testing.T, dir, name, bin string) string {
+	t.Helper()
+	pkg := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Join(pkg, "bin", "linux-amd64"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"package.json", "options.schema.json", "app.json.tmpl"} {
-		data, err := os.ReadFile(filepath.Join("hello", f))
+		data, err := os.ReadFile(filepath.Join(name, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +37,7 @@ func helloDir(t *testing.T, dir string) string {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(pkg, "bin", "linux-amd64", "hello"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(pkg, "bin", "linux-amd64", bin), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return pkg
@@ -56,6 +63,38 @@ func TestHelloDefinitionRenders(t *testing.T) {
 	}
 	if _, err := p.Options(map[string]any{"mem": 1}); err == nil || !strings.Contains(err.Error(), "/mem") {
 		t.Errorf("mem below the minimum: %v", err)
+	}
+}
+
+func TestServicesDefinitionRenders(t *testing.T) {
+	p, err := packaging.Load(os.DirFS(definitionDir(t, t.TempDir(), "services", "cairn")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := p.Options(map[string]any{"name": "team-a", "role": "team-a/web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := p.Render(packaging.RenderData{AppID: "/frameworks/team-a", Options: opts, Artifact: "oci://127.0.0.1:5000/cairn/services@sha256:" + strings.Repeat("a", 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"id": "/frameworks/team-a"`, `"SERVICES_NAME": "team-a"`, `"SERVICES_ROLE": "team-a/web"`,
+		`./cairn framework run services`, `?file=cairn"`, `"cpus": 0.5`, `"path": "/ping"`} {
+		if !strings.Contains(string(app), want) {
+			t.Errorf("rendered app lacks %s:\n%s", want, app)
+		}
+	}
+	for opt, bad := range map[string]any{"name": "services", "role": "a b", "mem": 8} {
+		if _, err := p.Options(map[string]any{opt: bad}); err == nil || !strings.Contains(err.Error(), "/"+opt) {
+			t.Errorf("option %s=%v: %v", opt, bad, err)
+		}
+	}
+	if _, err := p.Options(map[string]any{"name": "Team A"}); err == nil || !strings.Contains(err.Error(), "/name") {
+		t.Errorf("a name that is not a DNS label: %v", err)
 	}
 }
 
