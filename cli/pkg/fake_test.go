@@ -2,10 +2,12 @@ package pkg
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -253,6 +255,30 @@ func (a *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		reply(w, 200, out)
+	case packageapi.PathServiceDescribe:
+		var req packageapi.ServiceDescribeRequest
+		if !dec(&req) {
+			return
+		}
+		in, ok := a.installedApp(w, req.AppID)
+		if !ok {
+			return
+		}
+		p, _ := a.find(w, in.PackageName, in.PackageVersion)
+		out := packageapi.ServiceDescribeResponse{Package: p, UpgradesTo: []string{}, DowngradesTo: []string{},
+			UserProvidedOptions: in.Options, ResolvedOptions: resolved(in.Options)}
+		for _, v := range a.packages[in.PackageName] {
+			if v.Version > in.PackageVersion && slices.Contains(v.UpgradesFrom, in.PackageVersion) {
+				out.UpgradesTo = append(out.UpgradesTo, v.Version)
+			}
+		}
+		reply(w, 200, out)
+	case packageapi.PathServiceUpdate:
+		var req packageapi.ServiceUpdateRequest
+		if !dec(&req) {
+			return
+		}
+		a.serveServiceUpdate(w, req)
 	case packageapi.PathRepositoryList:
 		reply(w, 200, packageapi.RepositoryListResponse{Repositories: a.repos})
 	default:
@@ -362,6 +388,46 @@ func (a *fakeAPI) serveUninstall(w http.ResponseWriter, req packageapi.Uninstall
 	reply(w, 200, out)
 }
 
+func (a *fakeAPI) installedApp(w http.ResponseWriter, appID string) (*packageapi.Installed, bool) {
+	for i := range a.installed {
+		if a.installed[i].AppID == appID {
+			return &a.installed[i], true
+		}
+	}
+	fail(w, 404, packageapi.ErrAppNotFound, "no app "+appID+" installed from a package")
+	return nil, false
+}
+
+// serveServiceUpdate: a newer version must name the installed one in its
+// upgradesFrom (the fake never allows going back); options merge unless
+// replaced.
+func (a *fakeAPI) serveServiceUpdate(w http.ResponseWriter, req packageapi.ServiceUpdateRequest) {
+	in, ok := a.installedApp(w, req.AppID)
+	if !ok {
+		return
+	}
+	version := cmp.Or(req.PackageVersion, in.PackageVersion)
+	p, ok := a.find(w, in.PackageName, version)
+	if !ok {
+		return
+	}
+	if version != in.PackageVersion && (version < in.PackageVersion || !slices.Contains(p.UpgradesFrom, in.PackageVersion)) {
+		fail(w, 400, packageapi.ErrUpgradeNotAllowed, fmt.Sprintf("%s %s cannot replace %s", p.Name, version, in.PackageVersion))
+		return
+	}
+	opts := maps.Clone(in.Options)
+	if req.Replace || opts == nil {
+		opts = map[string]any{}
+	}
+	maps.Copy(opts, req.Options)
+	if errs := checkOptions(opts); len(errs) > 0 {
+		fail(w, 400, packageapi.ErrOptionsInvalid, "the options do not match the schema", errs...)
+		return
+	}
+	in.PackageVersion, in.Digest, in.Options = p.Version, p.Digest, opts
+	reply(w, 200, packageapi.ServiceUpdateResponse{Package: p, ResolvedOptions: resolved(opts), DeploymentID: "dep-update"})
+}
+
 // services calls the fake master's services framework.
 func (a *fakeAPI) services(method, path string, in, out any) error {
 	var body io.Reader
@@ -414,6 +480,10 @@ func run(t *testing.T, url, stdin string, terminal bool, args ...string) result 
 		NewCmdUninstall(f, func(ctx context.Context, o *UninstallOptions) error {
 			o.InIsTerminal, o.PollInterval = terminal, testPoll
 			return uninstallRun(ctx, o)
+		}),
+		NewCmdUpdate(f, func(ctx context.Context, o *UpdateOptions) error {
+			o.InIsTerminal, o.PollInterval = terminal, testPoll
+			return updateRun(ctx, o)
 		}),
 		NewCmdList(f, nil),
 		NewCmdBuild(f, nil),

@@ -33,7 +33,7 @@ func NewCmdPackage(f *cmdutil.Factory) *cobra.Command {
 			"embedded one of cairn up first (see cairn repo). Installing a package renders\n"+
 			"its launch template with your options into an app of the services framework,\n"+
 			"labelled with the package's name, version and digest.\n\n"+
-			"search, describe, install, uninstall and list talk to the master's package\n"+
+			"search, describe, install, uninstall, update and list talk to the master's package\n"+
 			"API; build, push and verify work on package directories and artifacts\n"+
 			"directly, without a master.")
 	cmd.Aliases = []string{"pkg", "packages"}
@@ -42,6 +42,7 @@ func NewCmdPackage(f *cmdutil.Factory) *cobra.Command {
 		NewCmdDescribe(f, nil),
 		NewCmdInstall(f, nil),
 		NewCmdUninstall(f, nil),
+		NewCmdUpdate(f, nil),
 		NewCmdList(f, nil),
 		NewCmdBuild(f, nil),
 		NewCmdPush(f, nil),

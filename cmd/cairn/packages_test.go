@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -349,6 +350,22 @@ func TestPackagesEndToEnd(t *testing.T) {
 		return ok && app.TasksRunning == 1 && len(app.Tasks) == 1 && len(app.Tasks[0].Ports) == 1 &&
 			get(fmt.Sprintf("http://%s:%d/", app.Tasks[0].Host, app.Tasks[0].Ports[0])) != ""
 	})
+
+	// New options for the installed package: redeployed, labels follow.
+	code, out, errOut = c.cairn(t, `{"message": "Updated!"}`, "package", "update", "hello", "--options", "-", "--yes", "--wait")
+	if code != 0 || !strings.Contains(out, "Updated app /hello to package hello version 1.0.0") {
+		t.Fatalf("cairn package update: exit %d:\n%s%s", code, out, errOut)
+	}
+	app, _ = c.app(t, "/hello")
+	if opts, _ := base64.StdEncoding.DecodeString(app.Labels[packageapi.LabelOptions]); len(app.Tasks) != 1 || len(app.Tasks[0].Ports) != 1 ||
+		string(opts) != `{"message":"Updated!"}` {
+		t.Fatalf("hello after the update: labels %v tasks %+v", app.Labels, app.Tasks)
+	}
+	url = fmt.Sprintf("http://%s:%d/", app.Tasks[0].Host, app.Tasks[0].Ports[0])
+	waitFor(t, 20*time.Second, "hello answering with its new message", func() bool { return strings.HasPrefix(get(url), "Updated!") })
+	if out := c.mustCairn(t, "package", "update", "hello"); !strings.Contains(out, `"message": "Updated!"`) {
+		t.Errorf("cairn package update without changes:\n%s", out)
+	}
 }
 
 // checkWithOras fetches the manifest and pulls the artifact at ref with
