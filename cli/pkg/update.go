@@ -227,7 +227,7 @@ func printServiceDescription(io cmdutil.IOStreams, appID string, d packageapi.Se
 	for _, o := range []struct {
 		title string
 		opts  map[string]any
-	}{{"Options given at install:", d.UserProvidedOptions}, {"Options in effect (with the package's defaults):", d.ResolvedOptions}} {
+	}{{"Options you gave:", d.UserProvidedOptions}, {"Options in effect (with the package's defaults):", d.ResolvedOptions}} {
 		fmt.Fprintln(w, o.title)
 		if err := output.JSON(w, nonNil(o.opts)); err != nil {
 			return err
