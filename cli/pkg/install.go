@@ -89,18 +89,9 @@ func NewCmdInstall(f *cmdutil.Factory, runF func(context.Context, *InstallOption
 }
 
 func installRun(ctx context.Context, opts *InstallOptions) error {
-	if opts.OptionsFile == "-" && !opts.Yes {
-		return cmdutil.UsageErrorf("--options - reads the options from the standard input, so nothing is left there to answer the question: pass --yes")
-	}
-	if err := opts.check("installing package " + opts.Name); err != nil {
+	userOpts, err := opts.optionsFor("installing package "+opts.Name, opts.OptionsFile, opts.IO.In)
+	if err != nil {
 		return err
-	}
-	var userOpts map[string]any
-	if opts.OptionsFile != "" {
-		var err error
-		if userOpts, err = readOptions(opts.OptionsFile, opts.IO.In); err != nil {
-			return err
-		}
 	}
 	client, err := opts.APIClient()
 	if err != nil {

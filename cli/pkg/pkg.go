@@ -211,6 +211,23 @@ func (o *promptOptions) check(doing string) error {
 	return nil
 }
 
+// optionsFor does what a command taking --options and asking first does
+// before anything else: refuse "--options -" without --yes (stdin cannot
+// hold both), fail early when there is no one to ask, and read the options
+// (nil without a file).
+func (o *promptOptions) optionsFor(doing, file string, in io.Reader) (map[string]any, error) {
+	if file == "-" && !o.Yes {
+		return nil, cmdutil.UsageErrorf("--options - reads the options from the standard input, so nothing is left there to answer the question: pass --yes")
+	}
+	if err := o.check(doing); err != nil {
+		return nil, err
+	}
+	if file == "" {
+		return nil, nil
+	}
+	return readOptions(file, in)
+}
+
 // confirm asks question on errOut, unless --yes; a "no" is an error saying
 // what was not done.
 func (o *promptOptions) confirm(in io.Reader, errOut io.Writer, question, notDone string) error {

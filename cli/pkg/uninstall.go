@@ -92,18 +92,11 @@ func uninstallRun(ctx context.Context, opts *UninstallOptions) error {
 	}
 	// What is installed, to say what will go (and to tell a wrong app id
 	// or a missing --all before asking).
-	list, err := client.PackageList(ctx, packageapi.ListRequest{PackageName: opts.Name, AppID: opts.AppID})
+	apps, err := installs(ctx, client, opts.Name, opts.AppID)
 	if err != nil {
-		return apiError(err, "listing the installs of package "+opts.Name, opts.Name, "")
+		return err
 	}
-	apps := list.Packages
-	slices.SortFunc(apps, func(a, b packageapi.Installed) int { return strings.Compare(a.AppID, b.AppID) })
-	switch {
-	case len(apps) == 0 && opts.AppID != "":
-		return fmt.Errorf("package %s is not installed as app %s: see cairn package list %s", opts.Name, opts.AppID, opts.Name)
-	case len(apps) == 0:
-		return fmt.Errorf("package %s is not installed: see cairn package list", opts.Name)
-	case len(apps) > 1 && !opts.All && opts.AppID == "":
+	if len(apps) > 1 && !opts.All && opts.AppID == "" {
 		return ambiguous(opts.Name, apps)
 	}
 	if !opts.Yes {
@@ -163,6 +156,24 @@ func uninstallRun(ctx context.Context, opts *UninstallOptions) error {
 		}
 	}
 	return nil
+}
+
+// installs lists the apps installed from package name (only appID, when
+// set), sorted by id; none is an error saying so.
+func installs(ctx context.Context, client *apiclient.Client, name, appID string) ([]packageapi.Installed, error) {
+	list, err := client.PackageList(ctx, packageapi.ListRequest{PackageName: name, AppID: appID})
+	if err != nil {
+		return nil, apiError(err, "listing the installs of package "+name, name, "")
+	}
+	apps := list.Packages
+	slices.SortFunc(apps, func(a, b packageapi.Installed) int { return strings.Compare(a.AppID, b.AppID) })
+	switch {
+	case len(apps) == 0 && appID != "":
+		return nil, fmt.Errorf("package %s is not installed as app %s: see cairn package list %s", name, appID, name)
+	case len(apps) == 0:
+		return nil, fmt.Errorf("package %s is not installed: see cairn package list", name)
+	}
+	return apps, nil
 }
 
 // ambiguous is the error for a package installed several times, with

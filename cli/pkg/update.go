@@ -3,7 +3,6 @@ package pkg
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -92,18 +91,10 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(context.Context, *UpdateOptions)
 
 func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	change := opts.Version != "" || opts.OptionsFile != ""
-	if change {
-		if opts.OptionsFile == "-" && !opts.Yes {
-			return cmdutil.UsageErrorf("--options - reads the options from the standard input, so nothing is left there to answer the question: pass --yes")
-		}
-		if err := opts.check("updating package " + opts.Name); err != nil {
-			return err
-		}
-	}
 	var userOpts map[string]any
-	if opts.OptionsFile != "" {
+	if change {
 		var err error
-		if userOpts, err = readOptions(opts.OptionsFile, opts.IO.In); err != nil {
+		if userOpts, err = opts.optionsFor("updating package "+opts.Name, opts.OptionsFile, opts.IO.In); err != nil {
 			return err
 		}
 	}
@@ -111,10 +102,18 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	appID, err := installedAppID(ctx, client, opts.Name, opts.AppID)
+	apps, err := installs(ctx, client, opts.Name, opts.AppID)
 	if err != nil {
 		return err
 	}
+	if len(apps) > 1 {
+		ids := make([]string, len(apps))
+		for i, a := range apps {
+			ids[i] = a.AppID
+		}
+		return fmt.Errorf("package %s is installed as %d apps (%s): name one with --app-id", opts.Name, len(apps), strings.Join(ids, ", "))
+	}
+	appID := apps[0].AppID
 	cur, err := client.ServiceDescribe(ctx, packageapi.ServiceDescribeRequest{AppID: appID})
 	if err != nil {
 		return apiError(err, "describing app "+appID, opts.Name, "")
@@ -184,30 +183,6 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 		_, err = fmt.Fprintln(opts.IO.Out, line)
 	}
 	return err
-}
-
-// installedAppID finds the one app installed from package name (the one
-// given, when appID is set).
-func installedAppID(ctx context.Context, client *apiclient.Client, name, appID string) (string, error) {
-	list, err := client.PackageList(ctx, packageapi.ListRequest{PackageName: name, AppID: appID})
-	if err != nil {
-		return "", apiError(err, "listing the installs of package "+name, name, "")
-	}
-	apps := list.Packages
-	slices.SortFunc(apps, func(a, b packageapi.Installed) int { return strings.Compare(a.AppID, b.AppID) })
-	switch {
-	case len(apps) == 0 && appID != "":
-		return "", fmt.Errorf("package %s is not installed as app %s: see cairn package list %s", name, appID, name)
-	case len(apps) == 0:
-		return "", fmt.Errorf("package %s is not installed: install it with cairn package install %s", name, name)
-	case len(apps) > 1:
-		ids := make([]string, len(apps))
-		for i, a := range apps {
-			ids[i] = a.AppID
-		}
-		return "", fmt.Errorf("package %s is installed as %d apps (%s): name one with --app-id", name, len(apps), strings.Join(ids, ", "))
-	}
-	return apps[0].AppID, nil
 }
 
 // printServiceDescription shows an installed package: its version, its

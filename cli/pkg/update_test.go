@@ -73,7 +73,7 @@ func TestUpdate(t *testing.T) {
 func TestUpdateWhichApp(t *testing.T) {
 	api := newFakeAPI(t, nil)
 	if r := run(t, api.URL, "", false, "update", "hello", "--version", "1.0.0", "--yes"); r.err == nil ||
-		r.err.Error() != "package hello is not installed: install it with cairn package install hello" {
+		r.err.Error() != "package hello is not installed: see cairn package list" {
 		t.Errorf("not installed: %v", r.err)
 	}
 	installed2(api)

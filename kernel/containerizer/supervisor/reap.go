@@ -213,7 +213,7 @@ func (s *server) signalKey(key string, sig syscall.Signal) error {
 	case e.exit != nil:
 		s.mu.Unlock()
 		return fmt.Errorf("signal %s: the process has exited (%s)", key, e.exit)
-	case e.pid == 0 || !e.replied:
+	case e.pid == 0 || !e.recorded:
 		s.mu.Unlock()
 		return fmt.Errorf("signal %s: the process is still starting", key)
 	}

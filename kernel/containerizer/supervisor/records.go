@@ -219,12 +219,12 @@ func (s *server) load() error {
 		if k.rec == nil {
 			// An exit without its start (cannot happen unless edited).
 			if k.exit != nil && k.exit.Exit != nil {
-				s.procs[key] = &entry{key: key, pid: k.exit.PID, startedAt: k.exit.StartedAt, cgroup: k.exit.Cgroup, exit: k.exit.Exit, pidfd: -1, replied: true, startKill: -1}
+				s.procs[key] = &entry{key: key, pid: k.exit.PID, startedAt: k.exit.StartedAt, cgroup: k.exit.Cgroup, exit: k.exit.Exit, pidfd: -1, recorded: true, replied: true, startKill: -1}
 			}
 			continue
 		}
 		rec := k.rec
-		e := &entry{key: key, pid: rec.PID, startedAt: rec.StartedAt, cgroup: rec.Cgroup, pidns: rec.PIDNS, pidfd: -1, replied: true, startKill: -1}
+		e := &entry{key: key, pid: rec.PID, startedAt: rec.StartedAt, cgroup: rec.Cgroup, pidns: rec.PIDNS, pidfd: -1, recorded: true, replied: true, startKill: -1}
 		if k.exit != nil {
 			e.exit = k.exit.Exit
 			if e.exit == nil {

@@ -33,17 +33,21 @@ type entry struct {
 	key       string
 	pid       int // 0 while starting
 	startedAt time.Time
-	cgroup    string
-	pidns     bool // leader is our init in a new PID namespace
-	adopted   bool // re-adopted after a supervisor restart (not our child)
-	pidfd     int  // adopted: pidfd watched for the exit; -1 otherwise
-	replied   bool // the start reply went out (or it was loaded from disk)
-	failed    bool // the start failed after the fork (init reported an error)
-	exit      *Exit
-	pending   *Exit // exit seen before the start reply went out
-	killReq   bool
-	killAt    time.Time // SIGKILL deadline of a pending Kill
-	killTimer *time.Timer
+	// startTicks is /proc/<pid>/stat's start time, read at the fork: the
+	// process cannot be reaped yet then, even if it exits at once.
+	startTicks uint64
+	cgroup     string
+	pidns      bool // leader is our init in a new PID namespace
+	adopted    bool // re-adopted after a supervisor restart (not our child)
+	pidfd      int  // adopted: pidfd watched for the exit; -1 otherwise
+	recorded   bool // its start is in the journal: it may be signalled and listed
+	replied    bool // the start reply went out (or it was loaded from disk)
+	failed     bool // the start failed after the fork (init reported an error)
+	exit       *Exit
+	pending    *Exit // exit seen before the start reply went out
+	killReq    bool
+	killAt     time.Time // SIGKILL deadline of a pending Kill
+	killTimer  *time.Timer
 	// startKill is a Kill that arrived while starting (grace; -1: none).
 	startKill time.Duration
 }
@@ -429,7 +433,7 @@ func (s *server) list() []Proc {
 	defer s.mu.Unlock()
 	out := make([]Proc, 0, len(s.procs))
 	for _, e := range s.procs {
-		if e.failed || (e.pid == 0 && e.exit == nil) || !e.replied {
+		if e.failed || (e.pid == 0 && e.exit == nil) || !e.recorded {
 			continue
 		}
 		out = append(out, e.proc())

@@ -215,8 +215,12 @@ func (s *server) doStart(r *startReq) {
 		pid, err = fork()
 	}
 	if pid > 0 {
+		// Read while forkRW is held: the reaper cannot reap a pid it does
+		// not know yet, so an already-exited child is still a zombie here.
+		ticks, _, _, _ := procStat(pid)
 		s.mu.Lock()
 		e.pid = pid
+		e.startTicks = ticks
 		e.startedAt = time.Now()
 		s.byPID[pid] = e
 		s.mu.Unlock()
@@ -272,9 +276,8 @@ func (s *server) awaitInit(r *startReq, fd int) {
 func (s *server) finishStart(r *startReq) {
 	e := r.e
 	s.mu.Lock()
-	pid, startedAt := e.pid, e.startedAt
+	pid, startedAt, ticks := e.pid, e.startedAt, e.startTicks
 	s.mu.Unlock()
-	ticks, _, _, _ := procStat(pid)
 	rec := procRecord{Key: e.key, PID: pid, StartTicks: ticks, StartedAt: startedAt, Cgroup: e.cgroup, PIDNS: e.pidns, Spec: *r.spec}
 	if err := s.journal.append(&journalLine{Start: &rec}); err != nil {
 		// Unrecorded, it could not be re-adopted: do not let it run.
@@ -291,6 +294,11 @@ func (s *server) finishStart(r *startReq) {
 		r.c.send(&message{ID: r.id, Error: fmt.Sprintf("start %s: record the process: %v", e.key, err)})
 		return
 	}
+	// Recorded, it may be signalled and listed, even by a client that has
+	// its reply before the flag below is set.
+	s.mu.Lock()
+	e.recorded = true
+	s.mu.Unlock()
 	p := Proc{Key: e.key, PID: pid, StartedAt: startedAt, Cgroup: e.cgroup}
 	r.c.send(&message{ID: r.id, Proc: &p})
 	s.mu.Lock()

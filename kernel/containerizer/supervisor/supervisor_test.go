@@ -637,12 +637,14 @@ func TestKillWhileStarting(t *testing.T) {
 		defer wg.Done()
 		c.Start(ctx, sleepSpec("k"))
 	}()
+	// Killed until one Kill finds it (a Kill before the Start arrives
+	// finds nothing to kill).
 	eventually(t, 10*time.Second, func() bool {
 		c.Kill(ctx, "k", 0)
 		procs, _ := c.List(ctx)
 		p := find(procs, "k")
-		return p != nil
-	}, "the process")
+		return p != nil && p.Exit != nil
+	}, "the process killed")
 	wg.Wait()
 	if e := waitExit(t, c, "k"); e.Exit.Signal != "SIGKILL" || !e.Exit.KillRequested {
 		t.Errorf("exit %+v", e.Exit)
