@@ -281,6 +281,23 @@ func TestLimitsApplied(t *testing.T) {
 	case "v2":
 		check("memory.max", strconv.Itoa(128<<20))
 	}
+	// A fresh cgroup with the default period gets only its quota written.
+	if m.Version() == "v1" {
+		q, err := m.Create("quota", Limits{CPUQuota: 30 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := q.(*v1Cgroup)
+		if got := readTrim(t, c.file(c.m.cpu, "cpu.cfs_quota_us")); got != "30000" {
+			t.Errorf("fresh cgroup: cpu.cfs_quota_us = %q, want 30000", got)
+		}
+		if got := readTrim(t, c.file(c.m.cpu, "cpu.cfs_period_us")); got != "100000" {
+			t.Errorf("fresh cgroup: cpu.cfs_period_us = %q, want 100000", got)
+		}
+		if err := q.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	st, err := cg.Stats()
 	if err != nil {
 		t.Fatal(err)

@@ -247,12 +247,17 @@ func (c *v1Cgroup) apply(lim Limits, fresh bool) error {
 		period = 100 * time.Millisecond
 	}
 	if !fresh || lim.CPUQuota > 0 || period != 100*time.Millisecond {
-		// Lift the quota first so a shorter period is always accepted.
-		if err := c.writeInt(m.cpu, "cpu.cfs_quota_us", -1); err != nil {
-			return err
+		// Lift the quota first so a shorter period is always accepted (a
+		// fresh cgroup has none, and the default period).
+		if !fresh {
+			if err := c.writeInt(m.cpu, "cpu.cfs_quota_us", -1); err != nil {
+				return err
+			}
 		}
-		if err := c.writeInt(m.cpu, "cpu.cfs_period_us", max(period.Microseconds(), 1000)); err != nil {
-			return err
+		if !fresh || period != 100*time.Millisecond {
+			if err := c.writeInt(m.cpu, "cpu.cfs_period_us", max(period.Microseconds(), 1000)); err != nil {
+				return err
+			}
 		}
 		if lim.CPUQuota > 0 {
 			if err := c.writeInt(m.cpu, "cpu.cfs_quota_us", max(lim.CPUQuota.Microseconds(), 1000)); err != nil {
