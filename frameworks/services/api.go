@@ -372,13 +372,13 @@ func (f *Framework) serveAppGet(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		e, err := f.st.kv.Get(r.Context(), versionKey(id, arg))
+		val, err := f.st.Get(r.Context(), versionKey(id, arg))
 		if err != nil {
 			writeMessage(w, http.StatusNotFound, fmt.Sprintf("App '%s' has no version %s", id, arg))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(e.Value())
+		_, _ = w.Write(val)
 	default:
 		writeMessage(w, http.StatusNotFound, "no such endpoint")
 	}

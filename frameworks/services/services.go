@@ -26,6 +26,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cairn-dc/cairn/frameworks/internal/kvstate"
 	"github.com/cairn-dc/cairn/frameworks/services/constraints"
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
 	"github.com/cairn-dc/cairn/kernel/protocol"
@@ -62,7 +63,7 @@ type Framework struct {
 	cfg   Config
 	log   *slog.Logger
 	sched *scheduler.Framework
-	st    *store
+	st    *kvstate.Store
 	srv   *http.Server
 	url   string
 	inbox chan func()
@@ -118,7 +119,7 @@ func Start(ctx context.Context, cfg Config) (*Framework, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.st, err = openStore(ctx, js, "cairn-fw-"+cfg.Name); err != nil {
+	if f.st, err = kvstate.Open(ctx, js, "cairn-fw-"+cfg.Name, "Cairn services framework: apps, versions, deployments, instances", "services state"); err != nil {
 		return nil, err
 	}
 	fid, err := f.load(ctx)
@@ -143,8 +144,8 @@ func Start(ctx context.Context, cfg Config) (*Framework, error) {
 		return nil, fmt.Errorf("services: subscribe: %w", err)
 	}
 	f.sched = sched
-	if err := f.st.put("framework-id", string(sched.ID())); err == nil {
-		err = f.st.sync(ctx)
+	if err := f.st.Put("framework-id", string(sched.ID())); err == nil {
+		err = f.st.Sync(ctx)
 		if err != nil {
 			f.log.Warn("cannot save the framework id", "err", err)
 		}
@@ -191,7 +192,7 @@ func (f *Framework) Stop() {
 
 // load reads the stored state; it returns the saved framework ID.
 func (f *Framework) load(ctx context.Context) (protocol.FrameworkID, error) {
-	all, err := f.st.loadAll(ctx)
+	all, err := f.st.LoadAll(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -365,7 +366,7 @@ func (f *Framework) endBatch(ctx context.Context) {
 	}
 	clear(f.dirty)
 	f.syncSuppression(ctx)
-	if err := f.st.sync(ctx); err != nil {
+	if err := f.st.Sync(ctx); err != nil {
 		f.fatal = err
 		return
 	}
@@ -377,13 +378,13 @@ func (f *Framework) endBatch(ctx context.Context) {
 }
 
 func (f *Framework) write(key string, v any) {
-	if err := f.st.put(key, v); err != nil && f.fatal == nil {
+	if err := f.st.Put(key, v); err != nil && f.fatal == nil {
 		f.fatal = err
 	}
 }
 
 func (f *Framework) remove(key string) {
-	if err := f.st.del(key); err != nil && f.fatal == nil {
+	if err := f.st.Delete(key); err != nil && f.fatal == nil {
 		f.fatal = err
 	}
 }
