@@ -5,11 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,85 +15,32 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/cairn-dc/cairn/frameworks/internal/testcluster"
 	"github.com/cairn-dc/cairn/frameworks/services"
-	"github.com/cairn-dc/cairn/kernel/bus"
 	"github.com/cairn-dc/cairn/kernel/master"
-	"github.com/cairn-dc/cairn/kernel/resources"
 	"github.com/cairn-dc/cairn/kernel/simagent"
 )
 
-// cluster is an in-process cluster: embedded NATS, a master, simulated
-// agents, and the services framework.
+// cluster is an in-process cluster (frameworks/internal/testcluster) with
+// the services framework.
 type cluster struct {
-	t    testing.TB
-	bus  *bus.Bus
-	log  *slog.Logger
-	m    *master.Master
-	stop func()
-	fw   *services.Framework
-}
-
-func testLogger() *slog.Logger {
-	if os.Getenv("CAIRN_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	*testcluster.Cluster
+	t   testing.TB
+	log *slog.Logger
+	m   *master.Master
+	fw  *services.Framework
 }
 
 func newCluster(t testing.TB) *cluster {
 	t.Helper()
-	c := &cluster{t: t, log: testLogger()}
-	b, err := bus.Start(context.Background(), bus.Config{Port: -1, StoreDir: t.TempDir(), Logger: c.log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.bus = b
-	t.Cleanup(b.Shutdown)
-	m, err := master.New(master.Config{Conn: c.conn("master"), ID: "m1", Logger: c.log, AllocationInterval: 50 * time.Millisecond,
-		AgentPingInterval: 100 * time.Millisecond, AgentUnreachableTimeout: time.Hour, FrameworkHeartbeatInterval: 200 * time.Millisecond,
-		OfferTimeout: 2 * time.Second, UpdateRetryInterval: 500 * time.Millisecond, LeaseTTL: time.Second,
-		SnapshotInterval: 10 * time.Millisecond, TickInterval: 20 * time.Millisecond, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	c.m = m
-	c.stop = func() { cancel(); <-done }
-	t.Cleanup(func() { c.stop() })
-	waitFor(t, 10*time.Second, "master ready", m.Ready)
-	return c
+	tc := testcluster.New(t)
+	return &cluster{Cluster: tc, t: t, log: tc.Log, m: tc.M}
 }
 
-func (c *cluster) conn(name string) *nats.Conn {
-	c.t.Helper()
-	nc, err := c.bus.Connect(name)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.t.Cleanup(nc.Close)
-	return nc
-}
+func (c *cluster) conn(name string) *nats.Conn { return c.Conn(name) }
 
 // agents starts simulated agents named host-1..n with a rack attribute.
-func (c *cluster) agents(n int, res string) []*simagent.Agent {
-	c.t.Helper()
-	var out []*simagent.Agent
-	for k := 1; k <= n; k++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		a, err := simagent.Start(ctx, simagent.Config{Conn: c.conn("agent"), Hostname: fmt.Sprintf("host-%d", k),
-			Resources:  resources.MustParse(res),
-			Attributes: resources.MustParseAttributes(fmt.Sprintf("rack:r%d", (k-1)%2+1)), Logger: c.log})
-		cancel()
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		c.t.Cleanup(a.Stop)
-		out = append(out, a)
-	}
-	return out
-}
+func (c *cluster) agents(n int, res string) []*simagent.Agent { return c.Agents(n, res, nil) }
 
 // services starts (or restarts) the services framework.
 func (c *cluster) services() *services.Framework {
@@ -113,13 +58,7 @@ func (c *cluster) services() *services.Framework {
 
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testcluster.WaitFor(t, d, what, cond)
 }
 
 // api calls the framework's Marathon API.
