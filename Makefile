@@ -25,9 +25,10 @@ cairn:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/cairn ./cmd/cairn
 
 # Reproducible builds (-trimpath, no build id) keep the packages' digests
-# stable from one build to the next. The services package carries the cairn
-# binary itself (`cairn framework run services`), for this machine's platform:
-# set SERVICES_PLATFORMS="linux/amd64 linux/arm64" to cross-build both.
+# stable from one build to the next. The services and cron packages carry the
+# cairn binary itself (`cairn framework run services|cron`), for this
+# machine's platform: set SERVICES_PLATFORMS="linux/amd64 linux/arm64" to
+# cross-build both.
 HOST_PLATFORM      := $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
 SERVICES_PLATFORMS ?= $(HOST_PLATFORM)
 packages: cairn
@@ -39,14 +40,16 @@ packages: cairn
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false -ldflags "-s -w -buildid=" \
 	    -o $(PKG_OUT)/hello/bin/$$os-$$arch/hello ./repository/builtin/hello/server || exit 1; \
 	done
-	@rm -rf $(PKG_OUT)/services && mkdir -p $(PKG_OUT)/services
-	cp repository/builtin/services/package.json repository/builtin/services/options.schema.json repository/builtin/services/app.json.tmpl $(PKG_OUT)/services/
-	@for p in $(SERVICES_PLATFORMS); do \
-	  os=$${p%/*}; arch=$${p#*/}; mkdir -p $(PKG_OUT)/services/bin/$$os-$$arch; \
-	  if [ "$$p" = "$(HOST_PLATFORM)" ]; then cp $(BIN)/cairn $(PKG_OUT)/services/bin/$$os-$$arch/cairn || exit 1; \
-	  else echo "GOOS=$$os GOARCH=$$arch $(GO) build -o $(PKG_OUT)/services/bin/$$os-$$arch/cairn ./cmd/cairn"; \
-	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
-	      -o $(PKG_OUT)/services/bin/$$os-$$arch/cairn ./cmd/cairn || exit 1; fi; \
+	@for pkg in services cron; do \
+	  rm -rf $(PKG_OUT)/$$pkg && mkdir -p $(PKG_OUT)/$$pkg && \
+	  cp repository/builtin/$$pkg/package.json repository/builtin/$$pkg/options.schema.json repository/builtin/$$pkg/app.json.tmpl $(PKG_OUT)/$$pkg/ || exit 1; \
+	  for p in $(SERVICES_PLATFORMS); do \
+	    os=$${p%/*}; arch=$${p#*/}; mkdir -p $(PKG_OUT)/$$pkg/bin/$$os-$$arch; \
+	    if [ "$$p" = "$(HOST_PLATFORM)" ]; then cp $(BIN)/cairn $(PKG_OUT)/$$pkg/bin/$$os-$$arch/cairn || exit 1; \
+	    else echo "GOOS=$$os GOARCH=$$arch $(GO) build -o $(PKG_OUT)/$$pkg/bin/$$os-$$arch/cairn ./cmd/cairn"; \
+	      CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
+	        -o $(PKG_OUT)/$$pkg/bin/$$os-$$arch/cairn ./cmd/cairn || exit 1; fi; \
+	  done; \
 	done
 
 run: build

@@ -12,6 +12,7 @@ import (
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/deployment"
 	"github.com/cairn-dc/cairn/cli/framework"
+	"github.com/cairn-dc/cairn/cli/job"
 	"github.com/cairn-dc/cairn/cli/pkg"
 	"github.com/cairn-dc/cairn/cli/repo"
 	"github.com/cairn-dc/cairn/cli/task"
@@ -53,6 +54,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		app.NewCmdApp(f),
 		deployment.NewCmdDeployment(f),
 		framework.NewCmdFramework(f),
+		job.NewCmdJob(f),
 		pkg.NewCmdPackage(f),
 		repo.NewCmdRepo(f),
 		task.NewCmdTask(f),
