@@ -328,8 +328,13 @@ func (f *Framework) putJob(spec cronapi.Job, calcs map[string]schedule.Schedule,
 		}
 		f.arm(j, s, now)
 	}
+	var oldParents []string
+	if old != nil {
+		oldParents = old.spec.Parents
+		j.children = old.children
+	}
 	f.jobs[spec.ID] = j
-	f.rebuildChildren()
+	f.relink(spec.ID, oldParents, spec.Parents)
 	stored := spec
 	stored.History, stored.HistorySummary, stored.ActiveRuns = nil, nil, nil
 	f.write(jobKey(spec.ID), stored)
@@ -409,13 +414,11 @@ func (f *Framework) serveJobDelete(w http.ResponseWriter, r *http.Request) {
 				tid, aid := protocol.TaskID(t.ID), protocol.AgentID(t.AgentID)
 				f.later(func() { go f.kill(r.Context(), tid, aid) })
 			}
-			for _, t := range run.rec.Tasks {
-				delete(f.byTask, protocol.TaskID(t.ID))
-			}
+			f.dropRun(run)
 			f.remove(runKey(id, run.rec.ID))
 		}
+		f.relink(id, j.spec.Parents, nil)
 		delete(f.jobs, id)
-		f.rebuildChildren()
 		f.remove(historyKey(id))
 		f.remove(stateKey(id))
 		f.remove(jobKey(id))

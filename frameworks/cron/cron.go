@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -99,6 +100,7 @@ type Framework struct {
 
 	// Loop-owned.
 	jobs       map[string]*job
+	active     map[*run]struct{} // every job's active runs
 	byTask     map[protocol.TaskID]*run
 	heap       schedHeap
 	after      []func()
@@ -108,9 +110,26 @@ type Framework struct {
 	stats      struct{ launched, finished int64 }
 }
 
+// ProfileLabel is the pprof label every goroutine of the framework
+// carries (value: the framework's name), so a CPU profile tells its share.
+const ProfileLabel = "cairn.framework"
+
 // Start opens the framework's state, subscribes (failing over to its saved
 // framework ID), serves its API and runs until Stop. ctx bounds the start.
-func Start(ctx context.Context, cfg Config) (*Framework, error) {
+func Start(ctx context.Context, cfg Config) (f *Framework, err error) {
+	name := cfg.Name
+	if name == "" {
+		name = DefaultName
+	}
+	// Goroutines started from here on (loop, API, NATS subscriptions)
+	// carry the label.
+	pprof.Do(ctx, pprof.Labels(ProfileLabel, name), func(ctx context.Context) {
+		f, err = start(ctx, cfg)
+	})
+	return f, err
+}
+
+func start(ctx context.Context, cfg Config) (*Framework, error) {
 	if cfg.Conn == nil {
 		return nil, errors.New("cron: Config.Conn is required")
 	}
@@ -140,7 +159,7 @@ func Start(ctx context.Context, cfg Config) (*Framework, error) {
 	}
 	f := &Framework{cfg: cfg, log: cfg.Logger.With("framework", cfg.Name), clock: cfg.Clock,
 		inbox: make(chan func(), 1<<14), done: make(chan struct{}),
-		jobs: map[string]*job{}, byTask: map[protocol.TaskID]*run{}, suppressed: true}
+		jobs: map[string]*job{}, active: map[*run]struct{}{}, byTask: map[protocol.TaskID]*run{}, suppressed: true}
 	js, err := jetstream.New(cfg.Conn, jetstream.WithPublishAsyncMaxPending(1<<15))
 	if err != nil {
 		return nil, err
@@ -464,8 +483,7 @@ func (f *Framework) load(ctx context.Context) (protocol.FrameworkID, error) {
 			f.remove(runKey(r.rec.JobID, r.rec.ID))
 			continue
 		}
-		r.job = j
-		j.runs[r.rec.ID] = r
+		f.addRun(j, r)
 		if t := r.currentTask(); t != nil && !protocol.TaskState(t.Status).Terminal() {
 			f.byTask[protocol.TaskID(t.ID)] = r
 		}

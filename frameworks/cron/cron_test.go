@@ -45,7 +45,7 @@ func (c *fakeClock) Set(t time.Time) {
 // env is a cluster, a fake clock and the cron framework.
 type env struct {
 	*testcluster.Cluster
-	t     *testing.T
+	t     testing.TB
 	clock *fakeClock
 	fw    *cron.Framework
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
 	"github.com/cairn-dc/cairn/frameworks/cron/schedule"
 	"github.com/cairn-dc/cairn/frameworks/services/constraints"
+	"github.com/cairn-dc/cairn/kernel/protocol"
 )
 
 // job is a job and what the loop knows of it.
@@ -136,6 +137,25 @@ func (r *run) view() cronapi.Run {
 	return v
 }
 
+// addRun makes r an active run of j.
+func (f *Framework) addRun(j *job, r *run) {
+	r.job = j
+	j.runs[r.rec.ID] = r
+	f.active[r] = struct{}{}
+}
+
+// dropRun ends r's place among the active runs (its record is the
+// caller's to remove or keep).
+func (f *Framework) dropRun(r *run) {
+	delete(r.job.runs, r.rec.ID)
+	delete(f.active, r)
+	for _, t := range r.rec.Tasks {
+		if tid := protocol.TaskID(t.ID); f.byTask[tid] == r {
+			delete(f.byTask, tid)
+		}
+	}
+}
+
 // currentTask is the latest attempt (nil before the first launch).
 func (r *run) currentTask() *cronapi.RunTask {
 	if len(r.rec.Tasks) == 0 {
@@ -211,7 +231,8 @@ func (f *Framework) disarm(s *sched) {
 	s.next = time.Time{}
 }
 
-// rebuildChildren recomputes every job's children from the parents.
+// rebuildChildren recomputes every job's children from the parents (on
+// load; changes keep them with relink).
 func (f *Framework) rebuildChildren() {
 	for _, j := range f.jobs {
 		j.children = j.children[:0]
@@ -225,5 +246,24 @@ func (f *Framework) rebuildChildren() {
 	}
 	for _, j := range f.jobs {
 		slices.Sort(j.children)
+	}
+}
+
+// relink moves job id from the children of its old parents to those of
+// its new ones.
+func (f *Framework) relink(id string, oldParents, newParents []string) {
+	for _, p := range oldParents {
+		if pj := f.jobs[p]; pj != nil && !slices.Contains(newParents, p) {
+			if i, ok := slices.BinarySearch(pj.children, id); ok {
+				pj.children = slices.Delete(pj.children, i, i+1)
+			}
+		}
+	}
+	for _, p := range newParents {
+		if pj := f.jobs[p]; pj != nil {
+			if i, ok := slices.BinarySearch(pj.children, id); !ok {
+				pj.children = slices.Insert(pj.children, i, id)
+			}
+		}
 	}
 }

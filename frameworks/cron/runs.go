@@ -17,11 +17,9 @@ import (
 
 // anyLaunchable says whether some run waits for an offer now.
 func (f *Framework) anyLaunchable(now time.Time) bool {
-	for _, j := range f.jobs {
-		for _, r := range j.runs {
-			if r.launchable(now) {
-				return true
-			}
+	for r := range f.active {
+		if r.launchable(now) {
+			return true
 		}
 	}
 	return false
@@ -30,11 +28,9 @@ func (f *Framework) anyLaunchable(now time.Time) bool {
 // launchQueue is the runs waiting for an offer now, oldest first.
 func (f *Framework) launchQueue(now time.Time) []*run {
 	var q []*run
-	for _, j := range f.jobs {
-		for _, r := range j.runs {
-			if r.launchable(now) {
-				q = append(q, r)
-			}
+	for r := range f.active {
+		if r.launchable(now) {
+			q = append(q, r)
 		}
 	}
 	sort.Slice(q, func(a, b int) bool {
@@ -389,11 +385,7 @@ func (f *Framework) finishRun(ctx context.Context, r *run, status, msg string, n
 	}
 	done := now.UTC()
 	rec.CompletedAt = &done
-	for _, t := range rec.Tasks {
-		if tid := protocol.TaskID(t.ID); f.byTask[tid] == r {
-			delete(f.byTask, tid)
-		}
-	}
+	f.dropRun(r)
 	fr := cronapi.FinishedRun{ID: rec.ID, Trigger: rec.Trigger, ScheduledAt: rec.ScheduledAt, CreatedAt: rec.CreatedAt,
 		FinishedAt: done, Message: rec.Message}
 	for _, t := range rec.Tasks {
@@ -418,7 +410,6 @@ func (f *Framework) finishRun(ctx context.Context, r *run, status, msg string, n
 		h.LastFailureAt = &done
 		h.FailedFinishedRuns = appendBounded(h.FailedFinishedRuns, fr, f.cfg.HistoryLimit)
 	}
-	delete(j.runs, rec.ID)
 	f.write(historyKey(j.spec.ID), h)
 	f.remove(runKey(j.spec.ID, rec.ID))
 	f.stats.finished++

@@ -161,7 +161,7 @@ func (f *Framework) newRun(j *job, id, trigger string, scheduledAt *time.Time, s
 			ScheduledAt: scheduledAt, CreatedAt: now.UTC(), Tasks: []cronapi.RunTask{}},
 		StartBy: startBy.UTC(),
 	}}
-	j.runs[id] = r
+	f.addRun(j, r)
 	f.write(runKey(j.spec.ID, id), &r.rec)
 	f.log.Info("run created", "job", j.spec.ID, "run", id, "trigger", trigger)
 	return r
@@ -183,36 +183,32 @@ func dependencyRunID(parentJob, parentRun string) string {
 // deadlines fails runs that could not start in time, stops runs past
 // their active deadline.
 func (f *Framework) deadlines(ctx context.Context, now time.Time) {
-	for _, j := range f.jobs {
-		if len(j.runs) == 0 {
-			continue
-		}
-		for _, r := range j.runs {
-			rec := &r.rec
-			switch {
-			case rec.Status == cronapi.RunInitial && !rec.StartBy.IsZero() && now.After(rec.StartBy) && len(rec.Tasks) == 0:
-				why := "no offer fitted it"
-				if rec.Waiting != "" {
-					why = rec.Waiting
-				}
-				if rec.ScheduledAt != nil && rec.Trigger != cronapi.TriggerManual {
-					sid := rec.Trigger[len(cronapi.TriggerSchedule):]
-					f.skip(j, sid, *rec.ScheduledAt, now, fmt.Sprintf("not started within its starting deadline (by %s): %s",
-						rec.StartBy.UTC().Format(time.RFC3339), why))
-					delete(j.runs, rec.ID)
-					f.remove(runKey(j.spec.ID, rec.ID))
-					continue
-				}
-				f.finishRun(ctx, r, cronapi.RunFailed, fmt.Sprintf("not started within maxLaunchDelay (%d s): %s", j.spec.Run.MaxLaunchDelay, why), now)
-			case rec.Status != cronapi.RunInitial && !rec.StopRequested && !rec.FirstLaunchAt.IsZero():
-				if d := j.spec.Run.Restart.ActiveDeadlineSeconds; d > 0 && now.Sub(rec.FirstLaunchAt) > time.Duration(d)*time.Second {
-					f.stopRun(ctx, r, fmt.Sprintf("activeDeadlineSeconds (%d s) passed", d))
-				}
-			case rec.Status == cronapi.RunInitial && len(rec.Tasks) > 0 && !rec.FirstLaunchAt.IsZero():
-				// Waiting to retry: the deadline ends the retries too.
-				if d := j.spec.Run.Restart.ActiveDeadlineSeconds; d > 0 && now.Sub(rec.FirstLaunchAt) > time.Duration(d)*time.Second {
-					f.finishRun(ctx, r, cronapi.RunFailed, fmt.Sprintf("activeDeadlineSeconds (%d s) passed while waiting to retry: %s", d, rec.Message), now)
-				}
+	for r := range f.active {
+		j := r.job
+		rec := &r.rec
+		switch {
+		case rec.Status == cronapi.RunInitial && !rec.StartBy.IsZero() && now.After(rec.StartBy) && len(rec.Tasks) == 0:
+			why := "no offer fitted it"
+			if rec.Waiting != "" {
+				why = rec.Waiting
+			}
+			if rec.ScheduledAt != nil && rec.Trigger != cronapi.TriggerManual {
+				sid := rec.Trigger[len(cronapi.TriggerSchedule):]
+				f.skip(j, sid, *rec.ScheduledAt, now, fmt.Sprintf("not started within its starting deadline (by %s): %s",
+					rec.StartBy.UTC().Format(time.RFC3339), why))
+				f.dropRun(r)
+				f.remove(runKey(j.spec.ID, rec.ID))
+				continue
+			}
+			f.finishRun(ctx, r, cronapi.RunFailed, fmt.Sprintf("not started within maxLaunchDelay (%d s): %s", j.spec.Run.MaxLaunchDelay, why), now)
+		case rec.Status != cronapi.RunInitial && !rec.StopRequested && !rec.FirstLaunchAt.IsZero():
+			if d := j.spec.Run.Restart.ActiveDeadlineSeconds; d > 0 && now.Sub(rec.FirstLaunchAt) > time.Duration(d)*time.Second {
+				f.stopRun(ctx, r, fmt.Sprintf("activeDeadlineSeconds (%d s) passed", d))
+			}
+		case rec.Status == cronapi.RunInitial && len(rec.Tasks) > 0 && !rec.FirstLaunchAt.IsZero():
+			// Waiting to retry: the deadline ends the retries too.
+			if d := j.spec.Run.Restart.ActiveDeadlineSeconds; d > 0 && now.Sub(rec.FirstLaunchAt) > time.Duration(d)*time.Second {
+				f.finishRun(ctx, r, cronapi.RunFailed, fmt.Sprintf("activeDeadlineSeconds (%d s) passed while waiting to retry: %s", d, rec.Message), now)
 			}
 		}
 	}

@@ -98,6 +98,34 @@ func TestServicesDefinitionRenders(t *testing.T) {
 	}
 }
 
+func TestCronDefinitionRenders(t *testing.T) {
+	p, err := packaging.Load(os.DirFS(definitionDir(t, t.TempDir(), "cron", "cairn")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := p.Options(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := p.Render(packaging.RenderData{Options: opts, Artifact: "oci://127.0.0.1:5000/cairn/cron@sha256:" + strings.Repeat("b", 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"id": "/cron"`, `"CRON_NAME": "cron"`, `./cairn framework run cron`, `?file=cairn"`, `"path": "/ping"`} {
+		if !strings.Contains(string(app), want) {
+			t.Errorf("rendered app lacks %s:\n%s", want, app)
+		}
+	}
+	for _, name := range []string{"services", "run", "Cron"} {
+		if _, err := p.Options(map[string]any{"name": name}); err == nil || !strings.Contains(err.Error(), "/name") {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+}
+
 func TestSeedPushesOnce(t *testing.T) {
 	ctx := context.Background()
 	reg, err := registry.Start(ctx, registry.Config{RootDir: t.TempDir()})
