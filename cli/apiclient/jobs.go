@@ -97,35 +97,8 @@ func (c *Client) cronCall(ctx context.Context, method, path string, q url.Values
 	return jobError(c.ServiceQuery(ctx, cronapi.DefaultName, method, path, q, in, out))
 }
 
-// maxJobIDLen bounds a job id (as the cron framework does).
-const maxJobIDLen = 100
-
-// ValidateJobID checks a job id: a dot path of lower-case letters, digits
-// and dashes (each part starting and ending with a letter or digit), e.g.
-// prod.reports.daily.
-func ValidateJobID(id string) error {
-	const want = "use lower-case letters, digits and dashes between dots, e.g. prod.reports.daily"
-	if id == "" {
-		return errors.New("the job id is empty: " + want)
-	}
-	if len(id) > maxJobIDLen {
-		return fmt.Errorf("job id %q is longer than %d characters", id, maxJobIDLen)
-	}
-	for seg := range strings.SplitSeq(id, ".") {
-		if seg == "" {
-			return fmt.Errorf("job id %q has an empty part between dots: %s", id, want)
-		}
-		for _, r := range seg {
-			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
-				return fmt.Errorf("job id %q has %q in it: %s", id, r, want)
-			}
-		}
-		if seg[0] == '-' || seg[len(seg)-1] == '-' {
-			return fmt.Errorf("job id %q has a part starting or ending with a dash: %s", id, want)
-		}
-	}
-	return nil
-}
+// ValidateJobID checks a job id (see cronapi.ValidateJobID).
+func ValidateJobID(id string) error { return cronapi.ValidateJobID(id) }
 
 // validateSegment checks an id that goes into a URL path as one segment
 // (a schedule's or a run's).

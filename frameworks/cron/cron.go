@@ -39,6 +39,7 @@ import (
 
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
 	"github.com/cairn-dc/cairn/frameworks/internal/kvstate"
+	"github.com/cairn-dc/cairn/frameworks/internal/offerswitch"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/kernel/scheduler"
 )
@@ -99,15 +100,15 @@ type Framework struct {
 	err error
 
 	// Loop-owned.
-	jobs       map[string]*job
-	active     map[*run]struct{} // every job's active runs
-	byTask     map[protocol.TaskID]*run
-	heap       schedHeap
-	after      []func()
-	suppressed bool
-	lastRecon  time.Time
-	fatal      error
-	stats      struct{ launched, finished int64 }
+	jobs      map[string]*job
+	active    map[*run]struct{} // every job's active runs
+	byTask    map[protocol.TaskID]*run
+	heap      schedHeap
+	after     []func()
+	offersOn  *offerswitch.Switch
+	lastRecon time.Time
+	fatal     error
+	stats     struct{ launched, finished int64 }
 }
 
 // ProfileLabel is the pprof label every goroutine of the framework
@@ -159,7 +160,7 @@ func start(ctx context.Context, cfg Config) (*Framework, error) {
 	}
 	f := &Framework{cfg: cfg, log: cfg.Logger.With("framework", cfg.Name), clock: cfg.Clock,
 		inbox: make(chan func(), 1<<14), done: make(chan struct{}),
-		jobs: map[string]*job{}, active: map[*run]struct{}{}, byTask: map[protocol.TaskID]*run{}, suppressed: true}
+		jobs: map[string]*job{}, active: map[*run]struct{}{}, byTask: map[protocol.TaskID]*run{}}
 	js, err := jetstream.New(cfg.Conn, jetstream.WithPublishAsyncMaxPending(1<<15))
 	if err != nil {
 		return nil, err
@@ -198,6 +199,7 @@ func start(ctx context.Context, cfg Config) (*Framework, error) {
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	f.stop = cancel
+	f.offersOn = offerswitch.New(lctx, sched, true, f.log) // subscribed suppressed
 	f.srv = &http.Server{Handler: f.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = f.srv.Serve(ln) }()
 	go f.loop(lctx)
@@ -323,7 +325,7 @@ func (f *Framework) loop(ctx context.Context) {
 
 // endBatch makes the batch durable, then acts.
 func (f *Framework) endBatch(ctx context.Context) {
-	f.syncSuppression(ctx)
+	f.syncSuppression()
 	if err := f.st.Sync(ctx); err != nil {
 		f.fatal = err
 		return
@@ -351,6 +353,8 @@ func (f *Framework) remove(key string) {
 func (f *Framework) event(ctx context.Context, ev protocol.Event) {
 	switch ev.Type {
 	case protocol.EventSubscribed:
+		// Subscribed again (failover), suppressed as configured.
+		f.offersOn.Reset(true)
 		f.reconcileAll(ctx)
 	case protocol.EventOffers:
 		f.offers(ctx, ev.Offers.Offers)
@@ -389,29 +393,10 @@ func (f *Framework) reconcileAll(ctx context.Context) {
 }
 
 // syncSuppression suppresses offers when no run waits for one, revives
-// when one does.
-func (f *Framework) syncSuppression(ctx context.Context) {
+// when one does (once the batch is stored).
+func (f *Framework) syncSuppression() {
 	want := f.anyLaunchable(f.clock.Now())
-	if want == !f.suppressed {
-		return
-	}
-	f.suppressed = !want
-	f.later(func() {
-		go func() {
-			c, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			var err error
-			if want {
-				err = f.sched.Revive(c)
-			} else {
-				err = f.sched.Suppress(c)
-			}
-			if err != nil {
-				f.log.Debug("revive/suppress failed; retrying", "err", err)
-				f.push(ctx, func() { f.suppressed = want })
-			}
-		}()
-	})
+	f.later(func() { f.offersOn.Set(want) })
 }
 
 // load reads the stored state; it returns the saved framework ID.

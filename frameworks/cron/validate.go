@@ -27,7 +27,6 @@ const (
 
 // Limits on input.
 const (
-	maxJobIDLen     = 100
 	maxSchedules    = 32
 	maxParents      = 64
 	maxCmdLen       = 64 << 10
@@ -40,7 +39,6 @@ const (
 )
 
 var (
-	jobIDRe      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 	scheduleIDRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 	envNameRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
@@ -80,15 +78,7 @@ func (p *problems) err() error {
 }
 
 // validJobID checks a job id.
-func validJobID(id string) error {
-	if id == "" {
-		return fmt.Errorf("a job id is required, e.g. prod.reports.daily")
-	}
-	if len(id) > maxJobIDLen || !jobIDRe.MatchString(id) {
-		return fmt.Errorf("%q is not a valid job id: use dot-separated parts of lower-case letters, digits and dashes (at most %d characters), e.g. prod.reports.daily", id, maxJobIDLen)
-	}
-	return nil
-}
+func validJobID(id string) error { return cronapi.ValidateJobID(id) }
 
 // normalizeJob checks a job and fills its defaults. The schedules are
 // checked with normalizeSchedule (under /schedules/<i>).

@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cairn-dc/cairn/frameworks/internal/kvstate"
+	"github.com/cairn-dc/cairn/frameworks/internal/offerswitch"
 	"github.com/cairn-dc/cairn/frameworks/services/constraints"
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
 	"github.com/cairn-dc/cairn/kernel/protocol"
@@ -80,7 +81,7 @@ type Framework struct {
 	versions     map[string][]string // app id → stored versions, oldest first
 	after        []func()
 	dirty        map[string]bool // apps to converge at the end of the batch
-	suppressed   bool
+	offersOn     *offerswitch.Switch
 	lastRecon    time.Time
 	subscribers  map[chan marathon.Event]struct{}
 	servicePorts map[int]string // service port → app
@@ -153,6 +154,7 @@ func Start(ctx context.Context, cfg Config) (*Framework, error) {
 	// ctx bounds the start only; the framework runs until Stop.
 	lctx, cancel := context.WithCancel(context.Background())
 	f.stop = cancel
+	f.offersOn = offerswitch.New(lctx, sched, false, f.log) // subscribed with offers
 	f.srv = &http.Server{Handler: f.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = f.srv.Serve(ln) }()
 	go f.loop(lctx)
@@ -393,6 +395,8 @@ func (f *Framework) remove(key string) {
 func (f *Framework) event(ctx context.Context, ev protocol.Event) {
 	switch ev.Type {
 	case protocol.EventSubscribed:
+		// Subscribed again (failover): offers are not suppressed.
+		f.offersOn.Reset(false)
 		f.reconcileAll(ctx)
 	case protocol.EventOffers:
 		f.offers(ctx, ev.Offers.Offers)
@@ -509,7 +513,7 @@ func (f *Framework) kill(ctx context.Context, a *app, i *instance, why string) {
 }
 
 // syncSuppression suppresses offers when no app wants anything, revives
-// when one does.
+// when one does (once the batch is stored).
 func (f *Framework) syncSuppression(ctx context.Context) {
 	want := false
 	for _, a := range f.apps {
@@ -518,25 +522,5 @@ func (f *Framework) syncSuppression(ctx context.Context) {
 			break
 		}
 	}
-	if want == !f.suppressed {
-		return
-	}
-	f.suppressed = !want
-	f.later(func() {
-		go func() {
-			c, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			var err error
-			if want {
-				err = f.sched.Revive(c)
-			} else {
-				err = f.sched.Suppress(c)
-			}
-			if err != nil {
-				// Try again with the next batch.
-				f.log.Debug("revive/suppress failed; retrying", "err", err)
-				f.push(ctx, func() { f.suppressed = want })
-			}
-		}()
-	})
+	f.later(func() { f.offersOn.Set(want) })
 }

@@ -30,12 +30,45 @@
 package cronapi
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
 // DefaultName is the cron framework's default name: the master proxies its
 // API at /service/cron/.
 const DefaultName = "cron"
+
+// MaxJobIDLen bounds a job id (a run's task id is <job>.<run>.<attempt>).
+const MaxJobIDLen = 100
+
+// ValidateJobID checks a job id: a dot path of lower-case letters, digits
+// and dashes (each part starting and ending with a letter or digit), e.g.
+// prod.reports.daily.
+func ValidateJobID(id string) error {
+	const want = "use lower-case letters, digits and dashes between dots, e.g. prod.reports.daily"
+	if id == "" {
+		return errors.New("the job id is empty: " + want)
+	}
+	if len(id) > MaxJobIDLen {
+		return fmt.Errorf("job id %q is longer than %d characters", id, MaxJobIDLen)
+	}
+	for seg := range strings.SplitSeq(id, ".") {
+		if seg == "" {
+			return fmt.Errorf("job id %q has an empty part between dots: %s", id, want)
+		}
+		for _, r := range seg {
+			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+				return fmt.Errorf("job id %q has %q in it: %s", id, r, want)
+			}
+		}
+		if seg[0] == '-' || seg[len(seg)-1] == '-' {
+			return fmt.Errorf("job id %q has a part starting or ending with a dash: %s", id, want)
+		}
+	}
+	return nil
+}
 
 // Job is a job definition (Metronome's JobSpec, plus Parents).
 type Job struct {
