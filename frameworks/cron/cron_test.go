@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/cairn-dc/cairn/frameworks/cron"
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
 	"github.com/cairn-dc/cairn/frameworks/internal/testcluster"
@@ -435,5 +437,36 @@ func TestScheduleEndpoints(t *testing.T) {
 	e.must("DELETE", "/v1/jobs/sched", nil, 200, nil)
 	if code, _ := e.api("GET", "/v1/jobs/sched", nil); code != 404 {
 		t.Errorf("deleted job: %d", code)
+	}
+}
+
+// TestLaunchLostInACrash: the framework stored a run's task id and died
+// before its launch reached the master. Started again, it finds out by
+// reconciliation and launches the run once more: it runs, once.
+func TestLaunchLostInACrash(t *testing.T) {
+	e := newEnv(t)
+	agents := e.agents(1)
+	e.must("POST", "/v1/jobs", jobSpec("crashy", quick), 201, nil)
+	e.restart(func() {
+		js, err := jetstream.New(e.Conn("test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kv, err := js.KeyValue(context.Background(), "cairn-fw-cron")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What the loop stores just before it sends the ACCEPT.
+		rec := fmt.Sprintf(`{"id":"r1","jobId":"crashy","status":"STARTING","trigger":"manual","createdAt":%q,
+			"tasks":[{"id":"crashy.r1.0","status":"TASK_STAGING","agentId":%q}],"startBy":%q,"firstLaunchAt":%q}`,
+			t0.Format(time.RFC3339), agents[0].ID(), t0.Add(time.Hour).Format(time.RFC3339), t0.Format(time.RFC3339))
+		if _, err := kv.Put(context.Background(), "run.crashy.r1", []byte(rec)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	j := e.waitJob("the run ran", "crashy", func(j cronapi.Job) bool { return j.History.SuccessCount == 1 })
+	fr := j.History.SuccessfulFinishedRuns[0]
+	if fr.ID != "r1" || len(fr.Tasks) != 2 || fr.Tasks[1] != "crashy.r1.1" || agents[0].Stats().Launches != 1 {
+		t.Errorf("the run after a lost launch: %+v (launches %d)", fr, agents[0].Stats().Launches)
 	}
 }
