@@ -4,7 +4,7 @@ BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/cairn-dc/cairn/cli/version.Version=$(VERSION)
 # Packages with goroutines and shared state run under the race detector.
-RACE_PKGS := ./kernel/... ./frameworks/... ./repository/... ./images/...
+RACE_PKGS := ./kernel/... ./frameworks/... ./repository/... ./images/... ./modules/...
 PKGS      := ./packaging/... ./cli/... ./cmd/...
 ARGS    ?=
 
@@ -14,11 +14,11 @@ ARGS    ?=
 PLATFORMS := linux/amd64 linux/arm64
 PKG_OUT   := $(BIN)/packages
 
-.PHONY: all build cairn packages run test bench fuzz lint clean
+.PHONY: all build cairn packages modules run test bench fuzz lint clean
 
 all: build
 
-build: cairn packages
+build: cairn packages modules
 
 cairn:
 	@mkdir -p $(BIN)
@@ -51,6 +51,14 @@ packages: cairn
 	        -o $(PKG_OUT)/$$pkg/bin/$$os-$$arch/cairn ./cmd/cairn || exit 1; fi; \
 	  done; \
 	done
+
+# Module binaries (go-plugin plugins the module host runs) and the checksums
+# cairn up checks them against before starting them.
+modules:
+	@mkdir -p $(BIN)/modules
+	$(GO) build -trimpath -o $(BIN)/modules/cairn-dns ./modules/dns/cmd/cairn-dns
+	$(GO) build -trimpath -o $(BIN)/modules/echo ./modules/examples/echo
+	cd $(BIN)/modules && sha256sum cairn-dns echo > SHA256SUMS
 
 run: build
 	./$(BIN)/cairn up $(ARGS)

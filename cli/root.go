@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-dc/cairn/cli/deployment"
 	"github.com/cairn-dc/cairn/cli/framework"
 	"github.com/cairn-dc/cairn/cli/job"
+	"github.com/cairn-dc/cairn/cli/module"
 	"github.com/cairn-dc/cairn/cli/pkg"
 	"github.com/cairn-dc/cairn/cli/repo"
 	"github.com/cairn-dc/cairn/cli/task"
@@ -55,6 +56,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		deployment.NewCmdDeployment(f),
 		framework.NewCmdFramework(f),
 		job.NewCmdJob(f),
+		module.NewCmdModule(f),
 		pkg.NewCmdPackage(f),
 		repo.NewCmdRepo(f),
 		task.NewCmdTask(f),

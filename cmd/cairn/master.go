@@ -55,12 +55,18 @@ leader dies. Ctrl-C stops it; starting it again on the same data loses nothing.`
 				return err
 			}
 			defer pm.stop()
+			mh, err := startModuleHost(cmd.Context(), rm, o.DataDir, &o.Modules, f.BearerToken(), log)
+			if err != nil {
+				return err
+			}
+			defer mh.shutdown()
 			out := f.IOStreams.Out
 			fmt.Fprintf(out, "Cairn master %s is ready.\n  operator API  %s\n", rm.Master.ID(), rm.APIURL)
 			if rm.NATSURL != "" {
 				fmt.Fprintf(out, "  NATS          %s\n", rm.NATSURL)
 			}
 			pm.describe(out)
+			o.Modules.describe(out)
 			<-cmd.Context().Done()
 			fmt.Fprintln(out, "stopping master...")
 			return nil

@@ -38,10 +38,12 @@ type masterOptions struct {
 	MinAllocatable          string
 
 	Packages packageOptions
+	Modules  moduleOptions
 }
 
 func (o *masterOptions) addFlags(fs *pflag.FlagSet) {
 	o.Packages.addFlags(fs)
+	o.Modules.addFlags(fs)
 	fs.StringVar(&o.DataDir, "data-dir", defaultDataDir(), "`dir` for the cluster's data (JetStream files, ids)")
 	fs.StringVar(&o.NATSURL, "nats-url", "", "use an external NATS (with JetStream) at this `url` instead of the embedded one")
 	fs.StringVar(&o.NATSHost, "nats-host", "127.0.0.1", "embedded NATS listen `host`")
@@ -140,6 +142,8 @@ type runningMaster struct {
 	// packageAPI is mounted at /package/ from the start and set once the
 	// package repository is up.
 	packageAPI lateHandler
+	// modulesAPI is mounted at /v1/modules and set once the module host runs.
+	modulesAPI lateHandler
 	srv        *http.Server
 	done       chan error
 	cancel     context.CancelFunc
@@ -215,7 +219,7 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 	mctx, cancel := context.WithCancel(context.Background())
 	rm := &runningMaster{Bus: b, Master: m, APIURL: apiURL, NATSURL: b.URL(), cancel: cancel, done: make(chan error, 1)}
 	rm.srv = &http.Server{Handler: rm.healthGate(m.Handler(master.HTTPConfig{Token: token,
-		Mounts: map[string]http.Handler{"/package/": &rm.packageAPI}})), ReadHeaderTimeout: 10 * time.Second}
+		Mounts: map[string]http.Handler{"/package/": &rm.packageAPI, "/v1/modules": &rm.modulesAPI, "/v1/modules/": &rm.modulesAPI}})), ReadHeaderTimeout: 10 * time.Second}
 	rm.starting.Store(starting)
 	go func() {
 		if err := rm.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -87,14 +87,17 @@ type testCluster struct {
 // startTestCluster runs `cairn up` with one agent, the built-in packages
 // from packagesDir, the embedded registry on registryAddr and every other
 // listener on a free port.
-func startTestCluster(t testing.TB, dataDir, packagesDir, registryAddr string) *testCluster {
+func startTestCluster(t testing.TB, dataDir, packagesDir, registryAddr string, extra ...string) *testCluster {
 	t.Helper()
+	if len(extra) == 0 {
+		extra = []string{"--dns", "none"}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"up", "--data-dir", dataDir, "--http", "127.0.0.1:0", "--nats-port", "-1", "--agents", "1",
-			"--registry", registryAddr, "--packages-dir", packagesDir},
+		done <- run(ctx, append([]string{"up", "--data-dir", dataDir, "--http", "127.0.0.1:0", "--nats-port", "-1", "--agents", "1",
+			"--registry", registryAddr, "--packages-dir", packagesDir}, extra...),
 			cli.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, func(string) string { return "" })
 	}()
 	api := regexp.MustCompile(`operator API\s+(http://\S+)`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -98,6 +99,12 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 		return err
 	}
 	defer pm.stop()
+	mh, err := startModuleHost(ctx, rm, o.master.DataDir, &o.master.Modules, f.BearerToken(), log)
+	if err != nil {
+		agents.stop(o.agent.KillGrace)
+		return err
+	}
+	defer mh.shutdown()
 	// Healthy, and announced, once every agent registered with this master
 	// and the operator API shows them.
 	if err := agents.waitReady(ctx); err != nil {
@@ -129,9 +136,14 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 	}
 	fmt.Fprintf(out, "  agents        %d, each with %s; tasks in %s\n", o.agents, base, iso)
 	pm.describe(out)
+	o.master.Modules.describe(out)
 	fmt.Fprintf(out, "\nTry, in another terminal:\n  ./bin/cairn agent list\n  ./bin/cairn task run --wait -- echo hello\n  ./bin/cairn task run --cpus 0.1 --mem 32 -- sleep 30\n  ./bin/cairn task list\n")
 	if len(pm.Seeded) > 0 {
 		fmt.Fprintf(out, "  ./bin/cairn package search\n  ./bin/cairn package install hello --yes --wait\n  ./bin/cairn package list\n  ./bin/cairn package install cron --yes --wait   # then cairn job --help\n")
+	}
+	if d := o.master.Modules.DNSAddr; d != "" && d != "none" {
+		host, port, _ := net.SplitHostPort(d)
+		fmt.Fprintf(out, "  dig @%s -p %s hello.services.cairn           # once hello is installed\n  ./bin/cairn module list\n", host, port)
 	}
 	fmt.Fprintf(out, "  curl %s/v1/state\n\nCtrl-C stops the cluster and its tasks.\n", rm.APIURL)
 	<-ctx.Done()

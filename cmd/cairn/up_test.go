@@ -50,7 +50,7 @@ func TestUpRunsACluster(t *testing.T) {
 		done := make(chan int, 1)
 		go func() {
 			done <- run(ctx, []string{"up", "--data-dir", dir, "--http", "127.0.0.1:0", "--nats-port", "-1", "--agents", "2",
-				"--registry", "127.0.0.1:0", "--packages-dir", filepath.Join(dir, "no-packages")},
+				"--registry", "127.0.0.1:0", "--packages-dir", filepath.Join(dir, "no-packages"), "--dns", "none"},
 				cli.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, func(string) string { return "" })
 		}()
 		api := regexp.MustCompile(`operator API\s+(http://\S+)`)

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// buildModules builds the DNS module into dir with its SHA256SUMS, as
+// make modules does.
+func buildModules(t testing.TB, dir string) {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skipf("building the DNS module needs the go tool: %v", err)
+	}
+	bin := filepath.Join(dir, dnsModule)
+	cmd := exec.Command("go", "build", "-o", bin, "./modules/dns/cmd/cairn-dns")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the DNS module: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(hex.EncodeToString(sum[:])+"  "+dnsModule+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func dnsQuery(addr, name string, qtype uint16) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	r, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, addr)
+	return r, err
+}
+
+func srvCount(addr, name string) int {
+	r, err := dnsQuery(addr, name, dns.TypeSRV)
+	if err != nil || r.Rcode != dns.RcodeSuccess {
+		return -1
+	}
+	return len(r.Answer)
+}
+
+// TestDNSModule: cairn up runs the DNS module through the module host; an
+// app's tasks get A and SRV records, scaling changes them, and a killed
+// module process is started again and answers.
+func TestDNSModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: runs a cluster and the DNS module")
+	}
+	work := t.TempDir()
+	mods := filepath.Join(work, "modules")
+	if err := os.MkdirAll(mods, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buildModules(t, mods)
+	addr := freeAddr(t)
+	c := startTestCluster(t, filepath.Join(work, "data"), filepath.Join(work, "no-packages"), "127.0.0.1:0", "--dns", addr, "--modules-dir", mods)
+	defer func() { c.stop() }()
+
+	code, out, errOut := c.cairn(t, `{"id": "/web", "cmd": "sleep 600", "cpus": 0.1, "mem": 32, "instances": 1,
+	  "portDefinitions": [{"port": 0, "name": "http"}]}`, "app", "add", "-", "--wait")
+	if code != 0 {
+		t.Fatalf("cairn app add: exit %d:\n%s%s", code, out, errOut)
+	}
+	waitFor(t, 30*time.Second, "web.services.cairn answering", func() bool {
+		r, err := dnsQuery(addr, "web.services.cairn.", dns.TypeA)
+		return err == nil && len(r.Answer) == 1 && r.Answer[0].(*dns.A).A.String() == "127.0.0.1"
+	})
+	if n := srvCount(addr, "_web._tcp.services.cairn."); n != 1 {
+		t.Errorf("SRV records: %d", n)
+	}
+	c.mustCairn(t, "app", "scale", "web", "3", "--wait")
+	waitFor(t, 10*time.Second, "three SRV records", func() bool { return srvCount(addr, "_web._tcp.services.cairn.") == 3 })
+	if r, err := dnsQuery(addr, "nope.services.cairn.", dns.TypeA); err != nil || r.Rcode != dns.RcodeNameError {
+		t.Errorf("an unknown name: %v %v", r, err)
+	}
+
+	// The module's process killed: started again, answering again.
+	var mods0 []struct {
+		Name     string `json:"name"`
+		State    string `json:"state"`
+		PID      int    `json:"pid"`
+		Restarts int    `json:"restarts"`
+	}
+	if err := json.Unmarshal([]byte(c.mustCairn(t, "module", "list", "--json")), &mods0); err != nil || len(mods0) != 1 || mods0[0].PID == 0 {
+		t.Fatalf("cairn module list --json: %v %+v", err, mods0)
+	}
+	if err := syscall.Kill(mods0[0].PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the DNS module restarted", func() bool {
+		out := c.mustCairn(t, "module", "list", "--json")
+		return strings.Contains(out, `"restarts": 1`) && strings.Contains(out, `"state": "running"`)
+	})
+	waitFor(t, 10*time.Second, "answers after the restart", func() bool { return srvCount(addr, "_web._tcp.services.cairn.") == 3 })
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/cairn-dc/cairn/modules/host"
+	"github.com/cairn-dc/cairn/modules/host/moduleapi"
+)
+
+// moduleOptions are the flags of the module host, shared by `cairn
+// master` and `cairn up`.
+type moduleOptions struct {
+	DNSAddr    string
+	ModulesDir string
+}
+
+func (o *moduleOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.DNSAddr, "dns", "127.0.0.1:8053",
+		"listen `address` of the DNS module (names for tasks and apps: <app>.services.cairn); \"none\" runs no DNS")
+	fs.StringVar(&o.ModulesDir, "modules-dir", "",
+		"`dir` of the built-in module binaries and their SHA256SUMS (default: modules/ beside the cairn binary)")
+}
+
+func (o *moduleOptions) modulesDir() string {
+	if o.ModulesDir != "" {
+		return o.ModulesDir
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "modules"
+	}
+	return filepath.Join(filepath.Dir(exe), "modules")
+}
+
+// dnsModule is the built-in DNS module's binary name (make modules).
+const dnsModule = "cairn-dns"
+
+// readSums reads a sha256sum file: "<hex>  <name>" lines.
+func readSums(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sums := map[string]string{}
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 2 {
+			sums[strings.TrimPrefix(fields[1], "*")] = fields[0]
+		}
+	}
+	return sums, sc.Err()
+}
+
+// builtinModules are the modules cairn up runs: the DNS module, checked
+// against the checksum make build recorded beside it.
+func (o *moduleOptions) builtinModules() ([]moduleapi.Spec, error) {
+	if o.DNSAddr == "" || o.DNSAddr == "none" {
+		return nil, nil
+	}
+	dir, err := filepath.Abs(o.modulesDir())
+	if err != nil {
+		return nil, err
+	}
+	sums, err := readSums(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		return nil, fmt.Errorf("built-in modules: %w: build them with make build (or pass --dns none)", err)
+	}
+	sum, ok := sums[dnsModule]
+	if !ok {
+		return nil, fmt.Errorf("built-in modules: %s has no checksum for %s: build it with make build (or pass --dns none)", filepath.Join(dir, "SHA256SUMS"), dnsModule)
+	}
+	cfg, err := json.Marshal(map[string]any{"listen": o.DNSAddr})
+	if err != nil {
+		return nil, err
+	}
+	return []moduleapi.Spec{{Name: "dns", Kind: "watcher", Path: filepath.Join(dir, dnsModule), SHA256: sum, Config: cfg}}, nil
+}
+
+// describe prints where the DNS module answers.
+func (o *moduleOptions) describe(out io.Writer) {
+	if o.DNSAddr == "" || o.DNSAddr == "none" {
+		fmt.Fprintf(out, "  modules       /v1/modules (no DNS: --dns none)\n")
+		return
+	}
+	fmt.Fprintf(out, "  DNS           %s (<task>.<framework>.cairn, <app>.services.cairn; module dns, see cairn module list)\n", o.DNSAddr)
+}
+
+// moduleHost is the running module host.
+type moduleHost struct {
+	h    *host.Host
+	stop context.CancelFunc
+	done chan error
+}
+
+// startModuleHost starts the module host: the built-in modules and those
+// installed through its API (kept in the data dir), fed with the
+// cluster's state by the master's operator API; its API is mounted on the
+// master's endpoint (/v1/modules).
+func startModuleHost(ctx context.Context, rm *runningMaster, dataDir string, o *moduleOptions, token string, log *slog.Logger) (*moduleHost, error) {
+	specs, err := o.builtinModules()
+	if err != nil {
+		return nil, err
+	}
+	mc, err := host.NewMasterClient(rm.APIURL, token, nil)
+	if err != nil {
+		return nil, err
+	}
+	store, err := host.OpenStore(filepath.Join(dataDir, "modules.json"))
+	if err != nil {
+		return nil, err
+	}
+	h, err := host.New(host.Config{Logger: log.With("component", "modules"), Master: mc, Store: store,
+		Sources: []host.Source{host.StaticSource(specs...)}})
+	if err != nil {
+		return nil, err
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	mh := &moduleHost{h: h, stop: cancel, done: make(chan error, 1)}
+	go func() { mh.done <- h.Run(mctx) }()
+	rm.modulesAPI.Set(h.Handler())
+	return mh, nil
+}
+
+// shutdown stops every module.
+func (mh *moduleHost) shutdown() {
+	mh.stop()
+	<-mh.done
+}
