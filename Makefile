@@ -81,12 +81,13 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkPackageInstallHello' -benchtime 5x -timeout 30m ./cmd/cairn/
 	$(GO) test -run '^$$' -bench 'BenchmarkSchedule10000' -benchtime 1x -timeout 30m ./frameworks/cron/
 	$(GO) test -run '^$$' -bench 'BenchmarkNext' ./frameworks/cron/schedule/
+	$(GO) test -run '^$$' -bench 'BenchmarkQPS' -timeout 30m ./modules/dns/server/
 
 # Short runs of every fuzz target (seed corpora live in each testdata/fuzz).
 FUZZTIME ?= 20s
 fuzz:
 	@for pkg in ./kernel/resources ./kernel/protocol ./kernel/containerizer/fetcher ./frameworks/services/marathon ./frameworks/services/constraints \
-	           ./packaging ./repository ./repository/remote ./frameworks/cron ./frameworks/cron/schedule; do \
+	           ./packaging ./repository ./repository/remote ./frameworks/cron ./frameworks/cron/schedule ./modules/dns/records ./modules/dns/plugin/cairn; do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
 	  done; \
