@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,27 +16,34 @@ import (
 	"github.com/miekg/dns"
 )
 
-// buildModules builds the DNS module into dir with its SHA256SUMS, as
-// make modules does.
-func buildModules(t testing.TB, dir string) {
+// buildModules builds the DNS module and the example module into dir
+// with their SHA256SUMS, as make modules does; it returns the sums.
+func buildModules(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skipf("building the DNS module needs the go tool: %v", err)
+		t.Skipf("building the modules needs the go tool: %v", err)
 	}
-	bin := filepath.Join(dir, dnsModule)
-	cmd := exec.Command("go", "build", "-o", bin, "./modules/dns/cmd/cairn-dns")
-	cmd.Dir = filepath.Join("..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the DNS module: %v\n%s", err, out)
+	sums := map[string]string{}
+	var list strings.Builder
+	for name, pkg := range map[string]string{dnsModule: "./modules/dns/cmd/cairn-dns", "echo": "./modules/examples/echo"} {
+		bin := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd.Dir = filepath.Join("..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", pkg, err, out)
+		}
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		sums[name] = hex.EncodeToString(sum[:])
+		list.WriteString(sums[name] + "  " + name + "\n")
 	}
-	data, err := os.ReadFile(bin)
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(list.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(data)
-	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(hex.EncodeToString(sum[:])+"  "+dnsModule+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return sums
 }
 
 func dnsQuery(addr, name string, qtype uint16) (*dns.Msg, error) {
@@ -65,9 +73,17 @@ func TestDNSModule(t *testing.T) {
 	if err := os.MkdirAll(mods, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	buildModules(t, mods)
+	sums := buildModules(t, mods)
+	// One more module from a --modules-config list: the example.
+	extra := filepath.Join(work, "modules.json")
+	spec := fmt.Sprintf(`[{"name": "greeter", "kind": "hook", "path": %q, "sha256": %q, "config": {"greeting": "hi"}}]`,
+		filepath.Join(mods, "echo"), sums["echo"])
+	if err := os.WriteFile(extra, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	addr := freeAddr(t)
-	c := startTestCluster(t, filepath.Join(work, "data"), filepath.Join(work, "no-packages"), "127.0.0.1:0", "--dns", addr, "--modules-dir", mods)
+	c := startTestCluster(t, filepath.Join(work, "data"), filepath.Join(work, "no-packages"), "127.0.0.1:0",
+		"--dns", addr, "--modules-dir", mods, "--modules-config", extra)
 	defer func() { c.stop() }()
 
 	code, out, errOut := c.cairn(t, `{"id": "/web", "cmd": "sleep 600", "cpus": 0.1, "mem": 32, "instances": 1,
@@ -95,15 +111,35 @@ func TestDNSModule(t *testing.T) {
 		PID      int    `json:"pid"`
 		Restarts int    `json:"restarts"`
 	}
-	if err := json.Unmarshal([]byte(c.mustCairn(t, "module", "list", "--json")), &mods0); err != nil || len(mods0) != 1 || mods0[0].PID == 0 {
-		t.Fatalf("cairn module list --json: %v %+v", err, mods0)
+	waitFor(t, 30*time.Second, "both modules running", func() bool {
+		mods0 = nil
+		err := json.Unmarshal([]byte(c.mustCairn(t, "module", "list", "--json")), &mods0)
+		return err == nil && len(mods0) == 2 && mods0[0].State == "running" && mods0[1].State == "running"
+	})
+	dnsPID := 0
+	for _, m := range mods0 {
+		if m.Name == "dns" {
+			dnsPID = m.PID
+		}
 	}
-	if err := syscall.Kill(mods0[0].PID, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(dnsPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "the DNS module restarted", func() bool {
-		out := c.mustCairn(t, "module", "list", "--json")
-		return strings.Contains(out, `"restarts": 1`) && strings.Contains(out, `"state": "running"`)
+		var now []struct {
+			Name     string `json:"name"`
+			State    string `json:"state"`
+			Restarts int    `json:"restarts"`
+		}
+		if json.Unmarshal([]byte(c.mustCairn(t, "module", "list", "--json")), &now) != nil {
+			return false
+		}
+		for _, m := range now {
+			if m.Name == "dns" {
+				return m.Restarts == 1 && m.State == "running"
+			}
+		}
+		return false
 	})
 	waitFor(t, 10*time.Second, "answers after the restart", func() bool { return srvCount(addr, "_web._tcp.services.cairn.") == 3 })
 }

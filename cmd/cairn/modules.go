@@ -22,6 +22,9 @@ import (
 type moduleOptions struct {
 	DNSAddr    string
 	ModulesDir string
+	// Config is a JSON file listing more modules (name, kind, path,
+	// sha256, config).
+	Config string
 }
 
 func (o *moduleOptions) addFlags(fs *pflag.FlagSet) {
@@ -29,6 +32,8 @@ func (o *moduleOptions) addFlags(fs *pflag.FlagSet) {
 		"listen `address` of the DNS module (names for tasks and apps: <app>.services.cairn); \"none\" runs no DNS")
 	fs.StringVar(&o.ModulesDir, "modules-dir", "",
 		"`dir` of the built-in module binaries and their SHA256SUMS (default: modules/ beside the cairn binary)")
+	fs.StringVar(&o.Config, "modules-config", "",
+		"JSON `file` listing more modules to run: [{\"name\", \"kind\" (watcher|hook), \"path\", \"sha256\", \"config\"}] (see docs/modules.md)")
 }
 
 func (o *moduleOptions) modulesDir() string {
@@ -112,6 +117,24 @@ func startModuleHost(ctx context.Context, rm *runningMaster, dataDir string, o *
 	specs, err := o.builtinModules()
 	if err != nil {
 		return nil, err
+	}
+	if o.Config != "" {
+		data, err := os.ReadFile(o.Config)
+		if err != nil {
+			return nil, fmt.Errorf("--modules-config: %w", err)
+		}
+		more, err := host.DecodeSpecs(data)
+		if err != nil {
+			return nil, fmt.Errorf("--modules-config %s: %w", o.Config, err)
+		}
+		for _, m := range more {
+			for _, s := range specs {
+				if s.Name == m.Name {
+					return nil, fmt.Errorf("--modules-config %s: module %q is a built-in module's name: choose another", o.Config, m.Name)
+				}
+			}
+		}
+		specs = append(specs, more...)
 	}
 	mc, err := host.NewMasterClient(rm.APIURL, token, nil)
 	if err != nil {
