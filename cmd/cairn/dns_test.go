@@ -116,6 +116,12 @@ func TestDNSModule(t *testing.T) {
 		err := json.Unmarshal([]byte(c.mustCairn(t, "module", "list", "--json")), &mods0)
 		return err == nil && len(mods0) == 2 && mods0[0].State == "running" && mods0[1].State == "running"
 	})
+	// The hook module greets every task launched from now on.
+	// (c.cairn appends --url: after "--" it is sh's $0 and $1, unused.)
+	code, out, errOut = c.cairn(t, "", "--url", c.API, "task", "run", "--wait", "--name", "greeted", "--", "sh", "-c", "echo $ECHO_GREETING")
+	if code != 0 || !strings.Contains(out, "hi, greeted") {
+		t.Errorf("a task launched with the hook module: exit %d:\n%s%s", code, out, errOut)
+	}
 	dnsPID := 0
 	for _, m := range mods0 {
 		if m.Name == "dns" {

@@ -144,6 +144,9 @@ type runningMaster struct {
 	packageAPI lateHandler
 	// modulesAPI is mounted at /v1/modules and set once the module host runs.
 	modulesAPI lateHandler
+	// launchHooks are the module host's hooks, asked by this process's
+	// agents before every launch (none until the host runs).
+	launchHooks lateHooks
 	srv        *http.Server
 	done       chan error
 	cancel     context.CancelFunc

@@ -10,11 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/spf13/pflag"
 
+	"github.com/cairn-dc/cairn/kernel/agent"
 	"github.com/cairn-dc/cairn/modules/host"
 	"github.com/cairn-dc/cairn/modules/host/moduleapi"
+	"github.com/cairn-dc/cairn/modules/sdk"
 )
 
 // moduleOptions are the flags of the module host, shared by `cairn
@@ -153,7 +156,26 @@ func startModuleHost(ctx context.Context, rm *runningMaster, dataDir string, o *
 	mh := &moduleHost{h: h, stop: cancel, done: make(chan error, 1)}
 	go func() { mh.done <- h.Run(mctx) }()
 	rm.modulesAPI.Set(h.Handler())
+	rm.launchHooks.h.Store(h)
 	return mh, nil
+}
+
+// lateHooks gives agents the module host's hook modules once it runs.
+type lateHooks struct {
+	h atomic.Pointer[host.Host]
+}
+
+// beforeLaunch is an agent.LaunchHook: the hook modules' environment
+// changes (their label changes cannot reach a task the master already
+// knows: they are dropped).
+func (l *lateHooks) beforeLaunch(ctx context.Context, t agent.LaunchInfo) (map[string]string, error) {
+	h := l.h.Load()
+	if h == nil {
+		return nil, nil
+	}
+	env, _, err := h.BeforeLaunch(ctx, sdk.TaskLaunchInfo{TaskID: string(t.TaskID), Name: t.Name, FrameworkID: string(t.FrameworkID),
+		Env: t.Env, Labels: t.Labels, Command: t.Command})
+	return env, err
 }
 
 // shutdown stops every module.

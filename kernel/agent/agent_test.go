@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +43,43 @@ func TestExitCodes(t *testing.T) {
 	}
 	if out := sandboxFile(t, ra, f, "ok", "stderr"); out != "oops\n" {
 		t.Fatalf("stderr %q", out)
+	}
+}
+
+// TestLaunchHook: a hook (the module host's, in cairn up) adds variables
+// to a task before it starts; a failing hook does not stop the launch.
+func TestLaunchHook(t *testing.T) {
+	c := newCluster(t)
+	var seen agent.LaunchInfo
+	var mu sync.Mutex
+	ra := c.agent("", func(cfg *agent.Config) {
+		cfg.LaunchHook = func(_ context.Context, ti agent.LaunchInfo) (map[string]string, error) {
+			mu.Lock()
+			seen = ti
+			mu.Unlock()
+			if ti.Name == "broken" {
+				return map[string]string{"PARTIAL": "yes"}, errors.New("hook greeter is not running")
+			}
+			return map[string]string{"GREETING": "from a hook", "PORT0": "hooks replace variables"}, nil
+		}
+	})
+	f := c.framework("hooks")
+	o := offer(t, f)
+	launch(t, f, o, shellTask("hooked", "cpus:0.1;mem:32;ports:[41010-41010]", `echo "G=$GREETING P=$PORT0"`))
+	waitState(t, f, "hooked", protocol.TaskFinished)
+	if out := sandboxFile(t, ra, f, "hooked", "stdout"); !strings.Contains(out, "G=from a hook P=hooks replace variables") {
+		t.Errorf("stdout: %q", out)
+	}
+	mu.Lock()
+	if seen.TaskID != "hooked" || seen.FrameworkID == "" || seen.Env["PORT0"] != "41010" || !strings.Contains(seen.Command, "echo") {
+		t.Errorf("the hook saw %+v", seen)
+	}
+	mu.Unlock()
+	o = offer(t, f)
+	launch(t, f, o, shellTask("broken", "cpus:0.1;mem:32", `echo "P=$PARTIAL"`))
+	waitState(t, f, "broken", protocol.TaskFinished)
+	if out := sandboxFile(t, ra, f, "broken", "stdout"); !strings.Contains(out, "P=yes") {
+		t.Errorf("stdout with a failing hook: %q", out)
 	}
 }
 

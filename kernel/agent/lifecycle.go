@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -178,7 +179,7 @@ func (a *Agent) launch(ctx context.Context, fw protocol.FrameworkInfo, role stri
 	t.launched = true // from here on the supervisor may have it
 	a.sendStatus(t, protocol.TaskStatus{State: protocol.TaskStarting})
 	a.launches <- func() {
-		spec, reason, err := a.prepare(lctx, t.info, spec)
+		spec, reason, err := a.prepare(lctx, t.fid, t.info, spec)
 		if err != nil {
 			cancel()
 			a.push(ctx, func() { a.started(ctx, t, supervisor.Proc{}, reason, err) })
@@ -224,7 +225,7 @@ func (a *Agent) launchSpec(t *task) supervisor.StartSpec {
 }
 
 // prepare runs on a launch worker: sandbox, fetch, command, cgroup.
-func (a *Agent) prepare(ctx context.Context, ti protocol.TaskInfo, spec supervisor.StartSpec) (supervisor.StartSpec, protocol.Reason, error) {
+func (a *Agent) prepare(ctx context.Context, fid protocol.FrameworkID, ti protocol.TaskInfo, spec supervisor.StartSpec) (supervisor.StartSpec, protocol.Reason, error) {
 	if ti.Container != nil && ti.Container.Image != nil {
 		return spec, protocol.ReasonTaskInvalid, fmt.Errorf("container images are not supported by this agent yet; run a command instead")
 	}
@@ -247,6 +248,9 @@ func (a *Agent) prepare(ctx context.Context, ti protocol.TaskInfo, spec supervis
 			return spec, protocol.ReasonContainerLaunchFailed, err
 		}
 	}
+	if a.cfg.LaunchHook != nil {
+		spec.Env = a.runLaunchHook(ctx, fid, ti, spec.Env)
+	}
 	path, argv, err := resolveCommand(ti.Command, spec.Env, spec.Dir)
 	if err != nil {
 		return spec, protocol.ReasonContainerLaunchFailed, err
@@ -261,6 +265,58 @@ func (a *Agent) prepare(ctx context.Context, ti protocol.TaskInfo, spec supervis
 		return spec, protocol.ReasonTaskKilledDuringLaunch, ctx.Err()
 	}
 	return spec, "", nil
+}
+
+// LaunchHook may add environment variables to a task about to start.
+type LaunchHook func(ctx context.Context, task LaunchInfo) (env map[string]string, err error)
+
+// LaunchInfo is what a LaunchHook learns of a task.
+type LaunchInfo struct {
+	TaskID      protocol.TaskID
+	Name        string
+	FrameworkID protocol.FrameworkID
+	// Env is the task's environment so far; Labels its labels.
+	Env    map[string]string
+	Labels map[string]string
+	// Command is the command's value (a shell line, or the program).
+	Command string
+}
+
+// runLaunchHook asks the hook and adds its variables to env (replacing
+// those of the same names).
+func (a *Agent) runLaunchHook(ctx context.Context, fid protocol.FrameworkID, ti protocol.TaskInfo, env []string) []string {
+	info := LaunchInfo{TaskID: ti.TaskID, Name: ti.Name, FrameworkID: fid, Env: map[string]string{}, Labels: ti.Labels}
+	if ti.Command != nil {
+		info.Command = ti.Command.Value
+	}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			info.Env[k] = v
+		}
+	}
+	add, err := a.cfg.LaunchHook(ctx, info)
+	if err != nil {
+		a.log.Warn("a launch hook failed; the task starts with the other hooks' changes", "task", ti.TaskID, "err", err)
+	}
+	if len(add) == 0 {
+		return env
+	}
+	out := make([]string, 0, len(env)+len(add))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, replaced := add[k]; !replaced {
+			out = append(out, kv)
+		}
+	}
+	keys := make([]string, 0, len(add))
+	for k := range add {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		out = append(out, k+"="+add[k])
+	}
+	return out
 }
 
 // makeSandbox creates the sandbox and its empty stdout and stderr (the
