@@ -147,9 +147,9 @@ type runningMaster struct {
 	// launchHooks are the module host's hooks, asked by this process's
 	// agents before every launch (none until the host runs).
 	launchHooks lateHooks
-	srv        *http.Server
-	done       chan error
-	cancel     context.CancelFunc
+	srv         *http.Server
+	done        chan error
+	cancel      context.CancelFunc
 }
 
 // healthGate answers /health with 503 while the cluster is still starting.
