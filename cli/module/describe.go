@@ -2,11 +2,9 @@ package module
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -42,10 +40,11 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Example: "  cairn module describe dns\n  cairn module describe dns --json | jq .last_error",
 		Args:    cmdutil.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = strings.TrimSpace(args[0])
-			if err := moduleapi.ValidateName(opts.Name); err != nil {
-				return cmdutil.UsageErrorf("%v (see cairn module list)", err)
+			name, err := parseName(args[0])
+			if err != nil {
+				return err
 			}
+			opts.Name = name
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -63,11 +62,7 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	}
 	st, err := client.Module(ctx, opts.Name)
 	if err != nil {
-		var ae *apiclient.APIError
-		if errors.As(err, &ae) && ae.StatusCode == 404 {
-			return cmdutil.Hintf(err, "there is no module named %s (see cairn module list)", opts.Name)
-		}
-		return apiError(err, "describing module "+opts.Name)
+		return moduleError(err, opts.Name, "describing module "+opts.Name)
 	}
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, st)

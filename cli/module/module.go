@@ -6,6 +6,7 @@ package module
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,6 +34,25 @@ func NewCmdModule(f *cmdutil.Factory) *cobra.Command {
 }
 
 // apiError says what failed, with a hint for a master without a module host.
+// parseName reads a module name argument.
+func parseName(arg string) (string, error) {
+	name := strings.TrimSpace(arg)
+	if err := moduleapi.ValidateName(name); err != nil {
+		return "", cmdutil.UsageErrorf("%v (see cairn module list)", err)
+	}
+	return name, nil
+}
+
+// moduleError reports a failed call about one module: an unknown name in
+// the CLI's words, the rest as apiError does.
+func moduleError(err error, name, doing string) error {
+	var ae *apiclient.APIError
+	if errors.As(err, &ae) && ae.StatusCode == 404 {
+		return cmdutil.Hintf(err, "there is no module named %s (see cairn module list)", name)
+	}
+	return apiError(err, doing)
+}
+
 func apiError(err error, doing string) error {
 	if errors.Is(err, apiclient.ErrNoModuleAPI) {
 		return cmdutil.Hintf(err, "%s: this master serves no module API (/v1/modules): its module host is not enabled (cairn up runs one)", doing)

@@ -2,16 +2,13 @@ package module
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/output"
-	"github.com/cairn-dc/cairn/modules/host/moduleapi"
 )
 
 // RemoveOptions are the inputs of "cairn module remove".
@@ -37,10 +34,11 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 		Example: "  cairn module remove echo",
 		Args:    cmdutil.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = strings.TrimSpace(args[0])
-			if err := moduleapi.ValidateName(opts.Name); err != nil {
-				return cmdutil.UsageErrorf("%v (see cairn module list)", err)
+			name, err := parseName(args[0])
+			if err != nil {
+				return err
 			}
+			opts.Name = name
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -58,11 +56,7 @@ func removeRun(ctx context.Context, opts *RemoveOptions) error {
 	}
 	st, err := client.ModuleRemove(ctx, opts.Name)
 	if err != nil {
-		var ae *apiclient.APIError
-		if errors.As(err, &ae) && ae.StatusCode == 404 {
-			return cmdutil.Hintf(err, "there is no module named %s (see cairn module list)", opts.Name)
-		}
-		return apiError(err, "removing module "+opts.Name)
+		return moduleError(err, opts.Name, "removing module "+opts.Name)
 	}
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, st)
