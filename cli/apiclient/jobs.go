@@ -224,6 +224,35 @@ func (c *Client) AddSchedule(ctx context.Context, jobID string, s cronapi.Schedu
 	return out, err
 }
 
+// JobSchedule is GET /v1/jobs/<jobID>/schedules/<scheduleID>.
+func (c *Client) JobSchedule(ctx context.Context, jobID, scheduleID string) (cronapi.Schedule, error) {
+	var out cronapi.Schedule
+	p, err := jobPath(jobID)
+	if err != nil {
+		return out, err
+	}
+	if err := validateSegment("schedule id", scheduleID); err != nil {
+		return out, err
+	}
+	err = c.cronCall(ctx, http.MethodGet, p+"/schedules/"+scheduleID, nil, nil, &out)
+	return out, err
+}
+
+// UpdateSchedule is PUT /v1/jobs/<jobID>/schedules/<s.ID>: the schedule
+// replaced by s.
+func (c *Client) UpdateSchedule(ctx context.Context, jobID string, s cronapi.Schedule) (cronapi.Schedule, error) {
+	var out cronapi.Schedule
+	p, err := jobPath(jobID)
+	if err != nil {
+		return out, err
+	}
+	if err := validateSegment("schedule id", s.ID); err != nil {
+		return out, err
+	}
+	err = c.cronCall(ctx, http.MethodPut, p+"/schedules/"+s.ID, nil, s, &out)
+	return out, err
+}
+
 // RemoveSchedule is DELETE /v1/jobs/<jobID>/schedules/<scheduleID>.
 func (c *Client) RemoveSchedule(ctx context.Context, jobID, scheduleID string) error {
 	p, err := jobPath(jobID)

@@ -421,6 +421,36 @@ func (m *fakeCron) cronAPI() http.Handler {
 		ss := schedulesOf(j.spec)
 		writeJSON(w, 201, ss[len(ss)-1])
 	})
+	mux.HandleFunc("GET /v1/jobs/{id}/schedules/{sid}", func(w http.ResponseWriter, r *http.Request) {
+		j := lookup(w, r)
+		if j == nil {
+			return
+		}
+		for _, s := range schedulesOf(j.spec) {
+			if s.ID == r.PathValue("sid") {
+				writeJSON(w, 200, s)
+				return
+			}
+		}
+		cronError(w, 404, "Schedule '%s' of job '%s' does not exist", r.PathValue("sid"), j.spec.ID)
+	})
+	mux.HandleFunc("PUT /v1/jobs/{id}/schedules/{sid}", func(w http.ResponseWriter, r *http.Request) {
+		j := lookup(w, r)
+		if j == nil {
+			return
+		}
+		var s cronapi.Schedule
+		if !decode(w, r, &s) {
+			return
+		}
+		i := slices.IndexFunc(j.spec.Schedules, func(o cronapi.Schedule) bool { return o.ID == r.PathValue("sid") })
+		if i < 0 {
+			cronError(w, 404, "Schedule '%s' of job '%s' does not exist", r.PathValue("sid"), j.spec.ID)
+			return
+		}
+		j.spec.Schedules[i] = s
+		writeJSON(w, 200, schedulesOf(j.spec)[i])
+	})
 	mux.HandleFunc("DELETE /v1/jobs/{id}/schedules/{sid}", func(w http.ResponseWriter, r *http.Request) {
 		j := lookup(w, r)
 		if j == nil {

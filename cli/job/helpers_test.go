@@ -39,6 +39,14 @@ func newJobCmd(f *cmdutil.Factory, terminal bool) *cobra.Command {
 			return scheduleAddRun(ctx, o)
 		}),
 		NewCmdScheduleRemove(f, nil),
+		NewCmdScheduleEnable(f, true, func(ctx context.Context, o *ScheduleEnableOptions) error {
+			o.Now = now
+			return scheduleEnableRun(ctx, o)
+		}),
+		NewCmdScheduleEnable(f, false, func(ctx context.Context, o *ScheduleEnableOptions) error {
+			o.Now = now
+			return scheduleEnableRun(ctx, o)
+		}),
 	)
 	cmd.AddCommand(
 		NewCmdList(f, func(ctx context.Context, o *ListOptions) error {

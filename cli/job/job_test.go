@@ -23,7 +23,7 @@ func TestNoun(t *testing.T) {
 		}
 	}
 	slices.Sort(verbs)
-	want := []string{"add", "graph", "history", "list", "remove", "run", "schedule", "schedule add", "schedule list", "schedule remove", "show", "stop", "update"}
+	want := []string{"add", "graph", "history", "list", "remove", "run", "schedule", "schedule add", "schedule disable", "schedule enable", "schedule list", "schedule remove", "show", "stop", "update"}
 	if !slices.Equal(verbs, want) {
 		t.Errorf("verbs %q, want %q", verbs, want)
 	}

@@ -149,3 +149,25 @@ func TestScheduleListAndRemove(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleEnableDisable(t *testing.T) {
+	m := newFakeCron(t)
+	m.put(cronapi.Job{ID: "a", Run: cronapi.JobRun{Cmd: "x"}, Schedules: []cronapi.Schedule{{ID: "nightly", Cron: "0 2 * * *"}}}, cronapi.History{})
+	r := run(t, m.URL, "", false, "schedule", "disable", "a", "nightly")
+	if r.err != nil || r.out != "Disabled schedule nightly of job a\n" {
+		t.Fatalf("disable: %v %q", r.err, r.out)
+	}
+	if j, _ := m.job("a"); j.Schedules[0].IsEnabled() || j.Schedules[0].Cron != "0 2 * * *" {
+		t.Errorf("stored after disable: %+v", j.Schedules)
+	}
+	r = run(t, m.URL, "", false, "schedule", "enable", "a", "nightly")
+	if r.err != nil || !strings.HasPrefix(r.out, "Enabled schedule nightly of job a: next run ") {
+		t.Fatalf("enable: %v %q", r.err, r.out)
+	}
+	if j, _ := m.job("a"); !j.Schedules[0].IsEnabled() {
+		t.Errorf("stored after enable: %+v", j.Schedules)
+	}
+	if r := run(t, m.URL, "", false, "schedule", "disable", "a", "nope"); r.err == nil || !strings.Contains(r.err.Error(), "nope") {
+		t.Errorf("unknown schedule: %v", r.err)
+	}
+}

@@ -431,6 +431,17 @@ func TestScheduleEndpoints(t *testing.T) {
 	if len(list) != 1 || list[0].ID != "paris" {
 		t.Errorf("schedules after delete: %+v", list)
 	}
+	// Disabled: no next run; enabled again: from now on.
+	off := false
+	var disabled, enabled cronapi.Schedule
+	e.must("PUT", "/v1/jobs/sched/schedules/paris", cronapi.Schedule{ID: "paris", Cron: "0 9 * * mon-fri", TimeZone: "Europe/Paris", Enabled: &off}, 200, &disabled)
+	if disabled.NextRunAt != nil || disabled.IsEnabled() {
+		t.Errorf("disabled schedule: %+v", disabled)
+	}
+	e.must("PUT", "/v1/jobs/sched/schedules/paris", cronapi.Schedule{ID: "paris", Cron: "0 9 * * mon-fri", TimeZone: "Europe/Paris"}, 200, &enabled)
+	if enabled.NextRunAt == nil || !enabled.NextRunAt.Equal(time.Date(2026, 1, 16, 8, 0, 0, 0, time.UTC)) {
+		t.Errorf("enabled again: %+v", enabled)
+	}
 	// Survives a restart, and the job can go.
 	e.restart(nil)
 	e.must("GET", "/v1/jobs/sched/schedules/paris", nil, 200, &s)
