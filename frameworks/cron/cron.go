@@ -202,8 +202,9 @@ func start(ctx context.Context, cfg Config) (*Framework, error) {
 	f.offersOn = offerswitch.New(lctx, sched, true, f.log) // subscribed suppressed
 	f.srv = &http.Server{Handler: f.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = f.srv.Serve(ln) }()
+	// Logged before the loop owns the state.
+	f.log.Info("cron framework started", "framework_id", sched.ID(), "url", f.url, "jobs", len(f.jobs), "active_runs", len(f.active))
 	go f.loop(lctx)
-	f.log.Info("cron framework started", "framework_id", sched.ID(), "url", f.url, "jobs", len(f.jobs), "active_runs", len(f.byTask))
 	return f, nil
 }
 

@@ -157,8 +157,9 @@ func Start(ctx context.Context, cfg Config) (*Framework, error) {
 	f.offersOn = offerswitch.New(lctx, sched, false, f.log) // subscribed with offers
 	f.srv = &http.Server{Handler: f.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = f.srv.Serve(ln) }()
-	go f.loop(lctx)
+	// Logged before the loop owns the state.
 	f.log.Info("services framework started", "framework_id", sched.ID(), "url", f.url, "apps", len(f.apps), "instances", len(f.byTask))
+	go f.loop(lctx)
 	return f, nil
 }
 
