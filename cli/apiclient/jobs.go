@@ -119,6 +119,19 @@ func jobPath(id string) (string, error) {
 	return "/v1/jobs/" + id, nil
 }
 
+// itemPath is the path of one schedule or run of a job:
+// /v1/jobs/<jobID>/<kind>s/<id>, both ids checked.
+func itemPath(jobID, kind, id string) (string, error) {
+	p, err := jobPath(jobID)
+	if err != nil {
+		return "", err
+	}
+	if err := validateSegment(kind+" id", id); err != nil {
+		return "", err
+	}
+	return p + "/" + kind + "s/" + id, nil
+}
+
 func embedQuery(embed []string) url.Values {
 	var keep []string
 	for _, e := range embed {
@@ -213,28 +226,21 @@ func (c *Client) JobSchedules(ctx context.Context, id string) ([]cronapi.Schedul
 // AddSchedule is POST /v1/jobs/<jobID>/schedules.
 func (c *Client) AddSchedule(ctx context.Context, jobID string, s cronapi.Schedule) (cronapi.Schedule, error) {
 	var out cronapi.Schedule
-	p, err := jobPath(jobID)
-	if err != nil {
+	if _, err := itemPath(jobID, "schedule", s.ID); err != nil {
 		return out, err
 	}
-	if err := validateSegment("schedule id", s.ID); err != nil {
-		return out, err
-	}
-	err = c.cronCall(ctx, http.MethodPost, p+"/schedules", nil, s, &out)
+	err := c.cronCall(ctx, http.MethodPost, "/v1/jobs/"+jobID+"/schedules", nil, s, &out)
 	return out, err
 }
 
 // JobSchedule is GET /v1/jobs/<jobID>/schedules/<scheduleID>.
 func (c *Client) JobSchedule(ctx context.Context, jobID, scheduleID string) (cronapi.Schedule, error) {
 	var out cronapi.Schedule
-	p, err := jobPath(jobID)
+	p, err := itemPath(jobID, "schedule", scheduleID)
 	if err != nil {
 		return out, err
 	}
-	if err := validateSegment("schedule id", scheduleID); err != nil {
-		return out, err
-	}
-	err = c.cronCall(ctx, http.MethodGet, p+"/schedules/"+scheduleID, nil, nil, &out)
+	err = c.cronCall(ctx, http.MethodGet, p, nil, nil, &out)
 	return out, err
 }
 
@@ -242,27 +248,21 @@ func (c *Client) JobSchedule(ctx context.Context, jobID, scheduleID string) (cro
 // replaced by s.
 func (c *Client) UpdateSchedule(ctx context.Context, jobID string, s cronapi.Schedule) (cronapi.Schedule, error) {
 	var out cronapi.Schedule
-	p, err := jobPath(jobID)
+	p, err := itemPath(jobID, "schedule", s.ID)
 	if err != nil {
 		return out, err
 	}
-	if err := validateSegment("schedule id", s.ID); err != nil {
-		return out, err
-	}
-	err = c.cronCall(ctx, http.MethodPut, p+"/schedules/"+s.ID, nil, s, &out)
+	err = c.cronCall(ctx, http.MethodPut, p, nil, s, &out)
 	return out, err
 }
 
 // RemoveSchedule is DELETE /v1/jobs/<jobID>/schedules/<scheduleID>.
 func (c *Client) RemoveSchedule(ctx context.Context, jobID, scheduleID string) error {
-	p, err := jobPath(jobID)
+	p, err := itemPath(jobID, "schedule", scheduleID)
 	if err != nil {
 		return err
 	}
-	if err := validateSegment("schedule id", scheduleID); err != nil {
-		return err
-	}
-	return c.cronCall(ctx, http.MethodDelete, p+"/schedules/"+scheduleID, nil, nil, nil)
+	return c.cronCall(ctx, http.MethodDelete, p, nil, nil, nil)
 }
 
 // JobRuns is GET /v1/jobs/<id>/runs: the job's active runs. The result is
@@ -297,28 +297,22 @@ func (c *Client) StartRun(ctx context.Context, id string) (cronapi.Run, error) {
 // the job's history.
 func (c *Client) JobRun(ctx context.Context, jobID, runID string) (cronapi.Run, error) {
 	var r cronapi.Run
-	p, err := jobPath(jobID)
+	p, err := itemPath(jobID, "run", runID)
 	if err != nil {
 		return r, err
 	}
-	if err := validateSegment("run id", runID); err != nil {
-		return r, err
-	}
-	err = c.cronCall(ctx, http.MethodGet, p+"/runs/"+runID, nil, nil, &r)
+	err = c.cronCall(ctx, http.MethodGet, p, nil, nil, &r)
 	return r, err
 }
 
 // StopRun is POST /v1/jobs/<jobID>/runs/<runID>/actions/stop.
 func (c *Client) StopRun(ctx context.Context, jobID, runID string) (cronapi.Run, error) {
 	var r cronapi.Run
-	p, err := jobPath(jobID)
+	p, err := itemPath(jobID, "run", runID)
 	if err != nil {
 		return r, err
 	}
-	if err := validateSegment("run id", runID); err != nil {
-		return r, err
-	}
-	err = c.cronCall(ctx, http.MethodPost, p+"/runs/"+runID+"/actions/stop", nil, nil, &r)
+	err = c.cronCall(ctx, http.MethodPost, p+"/actions/stop", nil, nil, &r)
 	return r, err
 }
 

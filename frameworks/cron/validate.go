@@ -1,6 +1,7 @@
 package cron
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -102,7 +103,7 @@ func normalizeJob(j *cronapi.Job) (map[string]schedule.Schedule, error) {
 		s, err := normalizeSchedule(&j.Schedules[i])
 		if err != nil {
 			var ve *ValidationError
-			if ok := asValidation(err, &ve); ok {
+			if errors.As(err, &ve) {
 				for _, d := range ve.Details {
 					for _, e := range d.Errors {
 						p.add(path+d.Path, "%s", e)
@@ -142,14 +143,6 @@ func normalizeJob(j *cronapi.Job) (map[string]schedule.Schedule, error) {
 		return nil, err
 	}
 	return scheds, nil
-}
-
-func asValidation(err error, target **ValidationError) bool {
-	ve, ok := err.(*ValidationError)
-	if ok {
-		*target = ve
-	}
-	return ok
 }
 
 func sortedUnique(s []string) []string {
@@ -347,11 +340,8 @@ func normalizeSchedule(s *cronapi.Schedule) (schedule.Schedule, error) {
 		s.Enabled = &t
 	}
 	s.NextRunAt = nil
-	if err := p.err(); err != nil {
+	if err := p.err(); err != nil { // an unknown zone is one of them
 		return nil, err
-	}
-	if loc == nil {
-		return nil, fmt.Errorf("schedule %s: no time zone", s.ID) // unreachable: reported above
 	}
 	return sched, nil
 }

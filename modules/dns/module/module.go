@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"sync"
 	"time"
@@ -211,9 +210,6 @@ func task(t sdk.Task) records.Task {
 func hostPort(leader string) string {
 	if u, err := url.Parse(leader); err == nil && u.Host != "" {
 		return u.Host
-	}
-	if _, _, err := net.SplitHostPort(leader); err == nil {
-		return leader
 	}
 	return leader
 }
