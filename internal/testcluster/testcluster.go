@@ -1,4 +1,4 @@
-// Package testcluster runs an in-process cluster for frameworks' tests and
+// Package testcluster runs an in-process cluster for tests and
 // benchmarks: an embedded NATS with JetStream, a master tuned for fast
 // tests, and simulated agents (kernel/simagent).
 package testcluster
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -60,6 +61,15 @@ func New(t testing.TB) *Cluster {
 	t.Cleanup(func() { cancel(); <-done })
 	WaitFor(t, 10*time.Second, "master ready", m.Ready)
 	return c
+}
+
+// HTTP serves the master's operator API (with mounts, if any) on a loopback
+// httptest server, closed when the test ends, and returns its base URL.
+func (c *Cluster) HTTP(cfg master.HTTPConfig) string {
+	c.T.Helper()
+	srv := httptest.NewServer(c.M.Handler(cfg))
+	c.T.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // Conn is a new NATS connection, closed when the test ends.
