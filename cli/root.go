@@ -10,6 +10,8 @@ import (
 	"github.com/cairn-dc/cairn/cli/agent"
 	"github.com/cairn-dc/cairn/cli/app"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
+	"github.com/cairn-dc/cairn/cli/completion"
+	"github.com/cairn-dc/cairn/cli/config"
 	"github.com/cairn-dc/cairn/cli/deployment"
 	"github.com/cairn-dc/cairn/cli/framework"
 	"github.com/cairn-dc/cairn/cli/job"
@@ -29,8 +31,10 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		Short: "Cairn, a datacenter operating system",
 		Long: "Cairn pools the machines of a cluster and shares them between frameworks\n" +
 			"(services, cron, storage ...). This CLI talks to a Cairn master over HTTP:\n" +
-			"point it at one with --url or CAIRN_URL (default " + cmdutil.DefaultURL + ").",
-		Example: "  cairn agent list\n  cairn task list --state running --json",
+			"point it at one with --url or CAIRN_URL, or name your clusters with\n" +
+			"\"cairn config set-cluster\" and pick one with \"cairn config use\" or --cluster\n" +
+			"(default " + cmdutil.DefaultURL + ").",
+		Example: "  cairn agent list\n  cairn task list --state running --json\n  cairn --cluster prod app list\n  source <(cairn completion bash)",
 		Args:    cmdutil.NounArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
@@ -47,8 +51,10 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.SetVersionTemplate("cairn {{.Version}}\n")
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&f.URL, "url", f.URL, "operator API `URL` of the master (default $"+cmdutil.EnvURL+" or "+cmdutil.DefaultURL+")")
-	pf.StringVar(&f.Token, "token", f.Token, "bearer `token` for Cairn's HTTP APIs (default $"+cmdutil.EnvToken+")")
+	pf.StringVar(&f.URL, "url", f.URL, "operator API `URL` of the master (default $"+cmdutil.EnvURL+", the config's cluster, or "+cmdutil.DefaultURL+")")
+	pf.StringVar(&f.Token, "token", f.Token, "bearer `token` for Cairn's HTTP APIs (default $"+cmdutil.EnvToken+" or the config's cluster's)")
+	pf.StringVar(&f.Cluster, "cluster", f.Cluster, "use the config's cluster called `name` (default $"+cmdutil.EnvCluster+", else the current one: see cairn config)")
+	_ = root.RegisterFlagCompletionFunc("cluster", config.CompleteClusterFlag(f))
 
 	root.AddCommand(
 		agent.NewCmdAgent(f),
@@ -62,5 +68,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		task.NewCmdTask(f),
 		version.NewCmdVersion(f),
 	)
+	root.AddCommand(config.NewCmdConfig(f))
+	root.AddCommand(completion.NewCmdCompletion(f, nil))
 	return root
 }

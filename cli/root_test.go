@@ -422,15 +422,15 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("%v: no help on stdout: %q", args, r.stdout)
 		}
 	}
-	r := runCLI(t, nil, "version")
+	r := runCLI(t, nil, "version", "--client")
 	r.wantCode(t, 0)
-	if !strings.HasPrefix(r.stdout, "cairn ") || !strings.Contains(r.stdout, "go1.") {
+	if !strings.HasPrefix(r.stdout, "cairn ") || !strings.Contains(r.stdout, "go1.") || strings.Count(r.stdout, "\n") != 1 {
 		t.Errorf("version: %q", r.stdout)
 	}
-	r = runCLI(t, nil, "version", "--json")
+	r = runCLI(t, nil, "version", "--json", "--client")
 	r.wantCode(t, 0)
 	var v map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["version"] == "" || v["go_version"] == nil {
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["version"] == "" || v["go_version"] == nil || v["master"] != nil {
 		t.Errorf("version --json: %q (%v)", r.stdout, err)
 	}
 	r = runCLI(t, nil, "--version")

@@ -30,9 +30,10 @@ const maxResponseBytes = 512 << 20
 
 // Client calls one master's operator API. It is safe for concurrent use.
 type Client struct {
-	base  *url.URL // normalised: scheme, host, path without trailing '/'
-	token string
-	hc    *http.Client
+	base   *url.URL // normalised: scheme, host, path without trailing '/'
+	token  string
+	hc     *http.Client
+	source string // where base came from, for UnreachableError
 }
 
 // New returns a client for the operator API at baseURL (for example
@@ -75,6 +76,15 @@ func parseBaseURL(s string) (*url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
+}
+
+// WithSource returns a copy of c whose unreachable errors say where its
+// URL came from (e.g. `cluster "prod"`, "the default"); "" and "--url"
+// say nothing.
+func (c *Client) WithSource(source string) *Client {
+	cc := *c
+	cc.source = source
+	return &cc
 }
 
 // BaseURL is the operator API's base URL, without credentials.
@@ -227,7 +237,7 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, in
 			return nil, ctxErr
 		}
 		slog.DebugContext(ctx, "operator api request failed", "method", method, "url", u.Redacted(), "err", err)
-		return nil, &UnreachableError{URL: c.BaseURL(), Err: err}
+		return nil, &UnreachableError{URL: c.BaseURL(), Source: c.source, Err: err}
 	}
 	slog.DebugContext(ctx, "operator api request", "method", method, "url", u.Redacted(), "status", resp.StatusCode, "duration", time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -201,9 +201,14 @@ func TestUnreachable(t *testing.T) {
 	if !errors.As(err, &ue) || ue.URL != base {
 		t.Fatalf("Health: %#v", err)
 	}
-	want := fmt.Sprintf("cannot reach the Cairn master at %s: connection refused — is it running? start one with 'cairn up' (or 'make run'), or point --url / CAIRN_URL at it", base)
+	want := fmt.Sprintf("cannot reach the Cairn master at %s: connection refused — is `cairn up` running? set --url, CAIRN_URL or `cairn config use CLUSTER`", base)
 	if err.Error() != want {
 		t.Errorf("error\n%s\nwant\n%s", err, want)
+	}
+	// A URL from the config file says so.
+	err = c.WithSource(`cluster "prod"`).Health(context.Background())
+	if want := fmt.Sprintf("cannot reach the Cairn master at %s (cluster \"prod\"): connection refused", base); !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error\n%s\nwant prefix\n%s", err, want)
 	}
 
 	// A cancelled context is not "unreachable".

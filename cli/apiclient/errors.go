@@ -17,12 +17,19 @@ import (
 // unknown host, timed out, TLS failure ...).
 type UnreachableError struct {
 	URL string // the operator API base URL that was tried
-	Err error  // the transport error
+	// Source is where URL came from (`cluster "prod"`, "the default" ...);
+	// "" or "--url" when it goes without saying.
+	Source string
+	Err    error // the transport error
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the Cairn master at %s: %s — is it running? start one with 'cairn up' (or 'make run'), or point --url / CAIRN_URL at it",
-		e.URL, describeTransportError(e.Err))
+	from := ""
+	if e.Source != "" && e.Source != "--url" {
+		from = " (" + e.Source + ")"
+	}
+	return fmt.Sprintf("cannot reach the Cairn master at %s%s: %s — is `cairn up` running? set --url, CAIRN_URL or `cairn config use CLUSTER`",
+		e.URL, from, describeTransportError(e.Err))
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

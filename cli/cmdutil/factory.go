@@ -3,20 +3,25 @@
 package cmdutil
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
+	"github.com/cairn-dc/cairn/cli/config/configfile"
 )
 
 // Environment variables the CLI reads.
 const (
-	EnvURL   = "CAIRN_URL"   // operator API base URL, when --url is not given
-	EnvToken = "CAIRN_TOKEN" // bearer token, when --token is not given
+	EnvURL       = "CAIRN_URL"        // operator API base URL, when --url is not given
+	EnvToken     = "CAIRN_TOKEN"      // bearer token, when --token is not given
+	EnvCluster   = "CAIRN_CLUSTER"    // named cluster of the config file, when --cluster is not given
+	EnvConfigDir = "CAIRN_CONFIG_DIR" // the config directory, in place of <user config dir>/cairn
 )
 
 // DefaultURL is the operator API of a master on this machine.
@@ -43,6 +48,16 @@ type Factory struct {
 	URL   string
 	Token string
 
+	// Cluster is what --cluster was given: a cluster named in the config
+	// file ("" means not given; $CAIRN_CLUSTER, then the file's current
+	// cluster, are used then).
+	Cluster string
+
+	// ConfigDir returns the directory of the CLI's config file
+	// ($CAIRN_CONFIG_DIR, else <user config dir>/cairn). Tests point it at
+	// a temporary directory.
+	ConfigDir func() (string, error)
+
 	// HTTPClient returns the client for Cairn's HTTP APIs. It has no overall
 	// timeout (the event stream is long-lived); commands bound their calls
 	// with their context.
@@ -61,14 +76,32 @@ func NewFactory(streams IOStreams, getenv func(string) string) *Factory {
 	}
 	f := &Factory{IOStreams: streams, Getenv: getenv}
 	f.HTTPClient = sync.OnceValue(NewHTTPClient)
+	f.ConfigDir = func() (string, error) {
+		if d := strings.TrimSpace(f.Getenv(EnvConfigDir)); d != "" {
+			return d, nil
+		}
+		return configfile.UserDir(runtime.GOOS, f.Getenv)
+	}
 	f.APIClient = func() (*apiclient.Client, error) {
-		return apiclient.New(f.BaseURL(), f.BearerToken(), f.HTTPClient())
+		ep, err := f.Endpoint()
+		if err != nil {
+			return nil, err
+		}
+		c, err := apiclient.New(ep.URL, ep.Token, f.HTTPClient())
+		if err != nil {
+			if ep.Cluster != "" {
+				return nil, fmt.Errorf("cluster %q of the cairn config: %w", ep.Cluster, err)
+			}
+			return nil, err
+		}
+		return c.WithSource(ep.Source), nil
 	}
 	return f
 }
 
-// BaseURL is the operator API base URL: --url, else $CAIRN_URL, else
-// DefaultURL.
+// BaseURL is the operator API base URL from the command line and the
+// environment only: --url, else $CAIRN_URL, else DefaultURL. Daemons use
+// it; CLI commands use Endpoint, which also reads the config file.
 func (f *Factory) BaseURL() string {
 	if u := strings.TrimSpace(f.URL); u != "" {
 		return u
@@ -79,8 +112,9 @@ func (f *Factory) BaseURL() string {
 	return DefaultURL
 }
 
-// BearerToken is the token for the HTTP APIs: --token, else $CAIRN_TOKEN,
-// else none.
+// BearerToken is the token for the HTTP APIs from the command line and
+// the environment only: --token, else $CAIRN_TOKEN, else none. Daemons use
+// it (cairn up's master requires it); CLI commands use Endpoint.
 func (f *Factory) BearerToken() string {
 	if t := strings.TrimSpace(f.Token); t != "" {
 		return t
