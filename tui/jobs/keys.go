@@ -1,0 +1,32 @@
+package jobs
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap is the page's bindings.
+type keyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+
+	Open, Back, Refresh    key.Binding
+	Run, Stop, Log, Stderr key.Binding
+}
+
+func newKeyMap() keyMap {
+	b := func(help string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(keys[0], help))
+	}
+	return keyMap{
+		Up:       b("up", "up", "k"),
+		Down:     b("down", "down", "j"),
+		PageUp:   b("page up", "pgup"),
+		PageDown: b("page down", "pgdown"),
+		Top:      b("first", "home", "g"),
+		Bottom:   b("last", "end", "G"),
+		Open:     b("runs", "enter"),
+		Back:     b("back", "esc"),
+		Refresh:  b("refresh", "ctrl+r"),
+		Run:      b("run now", "r"),
+		Stop:     b("stop run", "x"),
+		Log:      b("log", "l"),
+		Stderr:   b("stderr", "L"),
+	}
+}
