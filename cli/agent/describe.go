@@ -50,7 +50,8 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Example: "  cairn agent describe agent-1\n" +
 			"  cairn agent describe 01JB8X\n" +
 			"  cairn agent describe agent-1 --json | jq '.tasks[].id'",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Agent = strings.TrimSpace(args[0])
 			if opts.Agent == "" {
@@ -263,26 +264,7 @@ func resourceValue(rs resources.Resources, name string, scalar bool) string {
 
 // when prints a wire timestamp with how long ago it was.
 func when(ts float64, now time.Time) string {
-	if ts <= 0 {
-		return ""
-	}
-	t := time.Unix(0, int64(ts*1e9))
-	return t.Local().Format("2006-01-02 15:04:05 MST") + " (" + ago(now.Sub(t)) + ")"
-}
-
-// ago prints a duration for people: "just now", "42s ago", "5m ago", "3h ago", "2d ago".
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return "just now"
-	case d < time.Minute:
-		return strconv.Itoa(int(d/time.Second)) + "s ago"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m ago"
-	case d < 48*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + "h ago"
-	}
-	return strconv.Itoa(int(d/(24*time.Hour))) + "d ago"
+	return output.Time(output.WireTime(ts), now)
 }
 
 // cpuSeconds prints CPU time: "0.42s", "12.3s", "1h2m3s".

@@ -34,7 +34,8 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 			"instance has ended (--wait waits for that).",
 		Example: "  cairn app remove web --wait\n" +
 			"  cairn app rm /web --force",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseAppID(args[0])
 			if err != nil {

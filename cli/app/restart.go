@@ -33,7 +33,8 @@ func NewCmdRestart(f *cmdutil.Factory, runF func(context.Context, *RestartOption
 			"healthy before an old one is killed).",
 		Example: "  cairn app restart web --wait\n" +
 			"  cairn app restart /web --force",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseAppID(args[0])
 			if err != nil {

@@ -35,7 +35,8 @@ func NewCmdScale(f *cmdutil.Factory, runF func(context.Context, *ScaleOptions) e
 			"keep running. 0 stops every instance and keeps the app.",
 		Example: "  cairn app scale web 5 --wait\n" +
 			"  cairn app scale /web 0",
-		Args: cmdutil.ExactArgs(2),
+		Args:              cmdutil.ExactArgs(2),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseAppID(args[0])
 			if err != nil {

@@ -39,7 +39,8 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(context.Context, *UpdateOptions)
 		Example: "  cairn app update web web-v2.json --wait\n" +
 			"  echo '{\"env\": {\"LOG_LEVEL\": \"debug\"}}' | cairn app update /web -\n" +
 			"  cairn app update web web.json --force   # override a stuck deployment",
-		Args: cmdutil.ExactArgs(2),
+		Args:              cmdutil.ExactArgs(2),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseAppID(args[0])
 			if err != nil {

@@ -35,7 +35,8 @@ func NewCmdVersions(f *cmdutil.Factory, runF func(context.Context, *VersionsOpti
 			"GET /v2/apps/<id>/versions/<version>.",
 		Example: "  cairn app versions web\n" +
 			"  cairn app versions web --json | jq -r '.[1]'",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseAppID(args[0])
 			if err != nil {

@@ -18,6 +18,7 @@ func NewCmdDeployment(f *cmdutil.Factory) *cobra.Command {
 			"cannot progress (no resources, failing tasks) can be rolled back.")
 	cmd.AddCommand(
 		NewCmdList(f, nil),
+		NewCmdDescribe(f, nil),
 		NewCmdWatch(f, nil),
 		NewCmdRollback(f, nil),
 	)

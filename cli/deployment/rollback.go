@@ -43,7 +43,8 @@ func NewCmdRollback(f *cmdutil.Factory, runF func(context.Context, *RollbackOpti
 			"stays as the deployment left it.",
 		Example: "  cairn deployment rollback 01m8as42-5x1n-s0gr-hzzr-dedp35 --wait\n" +
 			"  cairn deployment rollback 01m8as42-5x1n-s0gr-hzzr-dedp35 --force",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {

@@ -42,7 +42,8 @@ func NewCmdWatch(f *cmdutil.Factory, runF func(context.Context, *WatchOptions) e
 			"is cancelled.",
 		Example: "  cairn deployment watch 01m8as42-5x1n-s0gr-hzzr-dedp35\n" +
 			"  cairn deployment list --json | jq -r '.[0].id' | xargs cairn deployment watch",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {

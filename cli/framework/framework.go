@@ -12,6 +12,9 @@ import (
 func NewCmdFramework(f *cmdutil.Factory) *cobra.Command {
 	cmd := cmdutil.NewNounCmd("framework", "Inspect the frameworks subscribed to the master",
 		"Frameworks are schedulers: they receive resource offers from the master\nand launch tasks on the agents.")
-	cmd.AddCommand(NewCmdList(f, nil))
+	cmd.AddCommand(
+		NewCmdList(f, nil),
+		NewCmdDescribe(f, nil),
+	)
 	return cmd
 }

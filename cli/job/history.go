@@ -52,7 +52,8 @@ func NewCmdHistory(f *cmdutil.Factory, runF func(context.Context, *HistoryOption
 		Example: "  cairn job history prod.reports.daily\n" +
 			"  cairn job history prod.reports.daily --limit 5\n" +
 			"  cairn job history prod.reports.daily --json | jq '.failedFinishedRuns[0]'",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseJobID(args[0])
 			if err != nil {

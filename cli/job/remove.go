@@ -39,7 +39,8 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 			"standard input is not a terminal).",
 		Example: "  cairn job remove prod.reports.daily\n" +
 			"  cairn job rm prod.reports.daily --stop-runs --yes",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseJobID(args[0])
 			if err != nil {

@@ -49,7 +49,8 @@ func NewCmdRun(f *cmdutil.Factory, runF func(context.Context, *RunOptions) error
 		Example: "  cairn job run prod.reports.daily\n" +
 			"  cairn job run prod.reports.daily --wait && echo done\n" +
 			"  rid=$(cairn job run prod.reports.daily) && cairn job stop prod.reports.daily \"$rid\"",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseJobID(args[0])
 			if err != nil {

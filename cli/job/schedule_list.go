@@ -35,7 +35,8 @@ func NewCmdScheduleList(f *cmdutil.Factory, runF func(context.Context, *Schedule
 			"zone), its concurrency policy and starting deadline, and when it fires next.",
 		Example: "  cairn job schedule list prod.reports.daily\n" +
 			"  cairn job schedule list prod.reports.daily --json | jq -r '.[].nextRunAt'",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseJobID(args[0])
 			if err != nil {

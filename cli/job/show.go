@@ -44,7 +44,8 @@ func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) err
 			"or were skipped. Times are RFC 3339, in UTC.",
 		Example: "  cairn job show prod.reports.daily\n" +
 			"  cairn job show prod.reports.daily --json > job.json  # edit, then cairn job update job.json",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseJobID(args[0])
 			if err != nil {

@@ -37,8 +37,9 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Short:   "Show a module's details",
 		Long: "Show a module: kind, where it is configured, its binary and SHA-256, its\n" +
 			"state and process, how often it was restarted and why it last stopped.",
-		Example: "  cairn module describe dns\n  cairn module describe dns --json | jq .last_error",
-		Args:    cmdutil.ExactArgs(1),
+		Example:           "  cairn module describe dns\n  cairn module describe dns --json | jq .last_error",
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, err := parseName(args[0])
 			if err != nil {
@@ -94,7 +95,7 @@ func printStatus(w io.Writer, st moduleapi.Status, now time.Time) error {
 	field("PID", pid)
 	started := ""
 	if st.StartedAt != nil {
-		started = st.StartedAt.Local().Format("2006-01-02 15:04:05 MST") + " (up " + output.Age(now.Sub(*st.StartedAt)) + ")"
+		started = output.Time(*st.StartedAt, now)
 	}
 	field("Started", started)
 	field("Restarts", strconv.Itoa(st.Restarts))

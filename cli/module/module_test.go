@@ -169,14 +169,14 @@ func TestDescribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc := started.Local().Format("2006-01-02 15:04:05 MST")
+	loc := started.UTC().Format(time.RFC3339)
 	want := "" +
 		"Name:         dns\n" +
 		"Kind:         watcher\n" +
 		"Source:       config\n" +
 		"State:        running\n" +
 		"PID:          4242\n" +
-		"Started:      " + loc + " (up 3h)\n" +
+		"Started:      " + loc + " (3h ago)\n" +
 		"Restarts:     1\n" +
 		"Path:         /opt/cairn/modules/cairn-dns\n" +
 		"SHA-256:      " + strings.Repeat("d", 64) + "\n" +

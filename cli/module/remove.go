@@ -31,8 +31,9 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 		Long: "Stop a module added with cairn module install and remove it from the\n" +
 			"module host's store. Modules from the host's own configuration are removed\n" +
 			"there. The binary stays on disk.",
-		Example: "  cairn module remove echo",
-		Args:    cmdutil.ExactArgs(1),
+		Example:           "  cairn module remove echo",
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, err := parseName(args[0])
 			if err != nil {

@@ -87,3 +87,22 @@ func TestStatus(t *testing.T) {
 		t.Errorf("Tick after Clear wrote %q", b.String())
 	}
 }
+
+func TestTime(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.FixedZone("X", 3600))
+	if got, want := Time(at, now), "2026-03-01T08:00:00Z (4h ago)"; got != want {
+		t.Errorf("Time = %q, want %q", got, want)
+	}
+	if got := Time(time.Time{}, now); got != "" {
+		t.Errorf("Time(zero) = %q", got)
+	}
+	for d, want := range map[time.Duration]string{42 * time.Second: "in 42s", -5 * time.Minute: "5m ago", 100 * time.Millisecond: "now"} {
+		if got := Relative(now.Add(d), now); got != want {
+			t.Errorf("Relative(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if !WireTime(0).IsZero() || !WireTime(1.5e9).Equal(time.Unix(1.5e9, 0)) {
+		t.Error("WireTime")
+	}
+}

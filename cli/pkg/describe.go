@@ -54,7 +54,8 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 			"  cairn package describe hello --version 1.0.0 --config\n" +
 			"  cairn package describe hello --render --options hello.json --app-id /demo/hello\n" +
 			"  cairn package describe hello --json | jq -r .package.digest",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, err := parsePackageName(args[0])
 			if err != nil {

@@ -71,13 +71,13 @@ func printRepos(io cmdutil.IOStreams, repos []packageapi.Repository, asJSON bool
 		_, err := fmt.Fprintln(io.Out, "No package repositories: add one with cairn repo add NAME oci://HOST[:PORT]/NAMESPACE.")
 		return err
 	}
-	t := output.NewTable(io.Out, "PRIORITY", "NAME", "URI", "CREDENTIALS")
+	t := output.NewTable(io.Out, "NAME", "PRIORITY", "URI", "CREDENTIALS")
 	for _, r := range repos {
 		name := r.Name
 		if r.BuiltIn {
 			name += " (built-in)"
 		}
-		t.Row(strconv.Itoa(r.Priority), name, r.URI+plain(r), credentials(r))
+		t.Row(name, strconv.Itoa(r.Priority), r.URI+plain(r), credentials(r))
 	}
 	return t.Flush()
 }

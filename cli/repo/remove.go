@@ -33,8 +33,9 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 		Long: "Remove a package repository from the list the master searches. Packages\n" +
 			"installed from it keep running (their apps pin their artifacts by digest),\n" +
 			"but cannot be upgraded from it any more.",
-		Example: "  cairn repo remove community",
-		Args:    cmdutil.ExactArgs(1),
+		Example:           "  cairn repo remove community",
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = strings.TrimSpace(args[0])
 			if opts.Name == "" {

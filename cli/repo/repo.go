@@ -25,6 +25,7 @@ func NewCmdRepo(f *cmdutil.Factory) *cobra.Command {
 	cmd.Aliases = []string{"repository", "repos"}
 	cmd.AddCommand(
 		NewCmdList(f, nil),
+		NewCmdDescribe(f, nil),
 		NewCmdAdd(f, nil),
 		NewCmdRemove(f, nil),
 	)

@@ -115,8 +115,8 @@ func TestRepoAddListRemove(t *testing.T) {
 		t.Fatal(r.err)
 	}
 	want := "" +
-		"PRIORITY   NAME                 URI                                       CREDENTIALS\n" +
-		"0          builtin (built-in)   oci://127.0.0.1:5000/cairn (plain http)   -\n"
+		"NAME                 PRIORITY   URI                                       CREDENTIALS\n" +
+		"builtin (built-in)   0          oci://127.0.0.1:5000/cairn (plain http)   -\n"
 	if r.out != want {
 		t.Errorf("list:\n%s\nwant:\n%s", r.out, want)
 	}
@@ -137,10 +137,10 @@ func TestRepoAddListRemove(t *testing.T) {
 	}
 	r = run(t, f.URL, "", "list")
 	want = "" +
-		"PRIORITY   NAME                 URI                                       CREDENTIALS\n" +
-		"0          private              oci://ghcr.io/acme/cairn                  user bot\n" +
-		"1          builtin (built-in)   oci://127.0.0.1:5000/cairn (plain http)   -\n" +
-		"2          community            oci://10.0.0.5:5000/pkgs (plain http)     -\n"
+		"NAME                 PRIORITY   URI                                       CREDENTIALS\n" +
+		"private              0          oci://ghcr.io/acme/cairn                  user bot\n" +
+		"builtin (built-in)   1          oci://127.0.0.1:5000/cairn (plain http)   -\n" +
+		"community            2          oci://10.0.0.5:5000/pkgs (plain http)     -\n"
 	if r.out != want {
 		t.Errorf("list:\n%s\nwant:\n%s", r.out, want)
 	}

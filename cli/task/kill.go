@@ -35,7 +35,8 @@ func NewCmdKill(f *cmdutil.Factory, runF func(context.Context, *KillOptions) err
 			"framework is dropped from its queue.",
 		Example: "  cairn task kill run-01JB8X5Q2M3N4P5R6S7T8V9W0X\n" +
 			"  cairn task kill web.1 --framework 01JB8X5Q2M3N4P5R6S7T8V9W0F",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.TaskID = protocol.TaskID(args[0])
 			if err := protocol.ValidateTaskID("task id", opts.TaskID); err != nil {

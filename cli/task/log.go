@@ -44,7 +44,8 @@ func NewCmdLog(f *cmdutil.Factory, runF func(context.Context, *LogOptions) error
 		Example: "  cairn task log run-01JB8X5Q2M3N4P5R6S7T8V9W0X\n" +
 			"  cairn task log web.1 --follow --tail 20\n" +
 			"  cairn task log backup.1 --stderr --framework 01JB8X5Q2M3N4P5R6S7T8V9W0G",
-		Args: cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.TaskID = protocol.TaskID(args[0])
 			if err := protocol.ValidateTaskID("task id", opts.TaskID); err != nil {

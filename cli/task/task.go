@@ -13,6 +13,7 @@ func NewCmdTask(f *cmdutil.Factory) *cobra.Command {
 		"Tasks are the commands frameworks launch on agents, each with its own\nresources and sandbox. \"cairn task run\" runs one-off tasks through the\nrun framework.")
 	cmd.AddCommand(
 		NewCmdList(f, nil),
+		NewCmdDescribe(f, nil),
 		NewCmdRun(f, nil),
 		NewCmdLog(f, nil),
 		NewCmdKill(f, nil),
