@@ -159,7 +159,8 @@ func waitAgentsVisible(ctx context.Context, rm *runningMaster, n int) error {
 	for {
 		active := 0
 		for _, a := range rm.Master.State().Agents {
-			if a.Status == protocol.AgentActive {
+			// Drained agents (maintenance kept from an earlier run) are there too.
+			if a.Status == protocol.AgentActive || a.Status == protocol.AgentDraining || a.Status == protocol.AgentDrained {
 				active++
 			}
 		}

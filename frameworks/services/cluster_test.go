@@ -15,8 +15,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/cairn-dc/cairn/internal/testcluster"
 	"github.com/cairn-dc/cairn/frameworks/services"
+	"github.com/cairn-dc/cairn/internal/testcluster"
 	"github.com/cairn-dc/cairn/kernel/master"
 	"github.com/cairn-dc/cairn/kernel/simagent"
 )

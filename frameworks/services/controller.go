@@ -315,6 +315,14 @@ func (f *Framework) failed(a *app, i *instance, st protocol.TaskStatus, now time
 	if i.userKilled {
 		return // replaced at once
 	}
+	if st.Reason == protocol.ReasonAgentDraining {
+		// Not the app's failure: an operator is draining the agent for
+		// maintenance (it gets no more offers). Replace it elsewhere at
+		// once, without backing the app off.
+		f.log.Info("instance killed by an agent drain; replacing it on another agent", "app", a.spec.ID, "task", i.TaskID,
+			"agent", i.AgentID, "message", st.Message)
+		return
+	}
 	a.lastFailure = &marathon.LastTaskFailure{AppID: a.spec.ID, Host: i.Host, Message: st.Message, State: string(st.State),
 		TaskID: i.TaskID, Timestamp: marathon.Timestamp(now), Version: i.Version, SlaveID: string(i.AgentID)}
 	backoff := time.Duration(*a.spec.BackoffSeconds * float64(time.Second))

@@ -116,7 +116,7 @@ func (a *Agent) command(ctx context.Context, data []byte) {
 			return
 		}
 		grace := a.graceOf(t, k.KillPolicy)
-		a.killTask(ctx, t, grace, k.Reason, "")
+		a.killTask(ctx, t, grace, k.Reason, k.Message)
 	case protocol.AgentAcknowledge:
 		for _, ack := range cmd.Acknowledge {
 			a.acknowledged(ctx, ack)

@@ -130,7 +130,7 @@ func (m *Master) reregister(a *agent, reg protocol.RegisterAgent, now time.Time)
 				Source: protocol.SourceMaster, Reason: protocol.ReasonAgentRestarted,
 				Message: "the agent re-registered without this task: it was lost (agent restarted without its checkpoint?)", Timestamp: now64}, true)
 		}
-		if ok && t.killRequested && !at.State.Terminal() {
+		if ok && t.killRequested && !at.State.Terminal() && a.drain == nil { // a drain's kills are sent below
 			m.sendAgent(a.info.ID, protocol.AgentCommand{Type: protocol.AgentKill, Kill: &protocol.KillTask{
 				FrameworkID: t.fid, TaskID: t.info.TaskID, KillPolicy: t.info.KillPolicy}})
 		}
@@ -151,6 +151,12 @@ func (m *Master) reregister(a *agent, reg protocol.RegisterAgent, now time.Time)
 	// The allocator's view of the agent is rebuilt from the report.
 	m.alloc.RemoveAgent(string(a.info.ID))
 	m.alloc.AddAgent(string(a.info.ID), allocator.AgentInfo{Hostname: a.info.Hostname, Attributes: a.info.Attributes}, a.info.Resources, a.usedByFramework())
+	if a.drain != nil {
+		// Still marked for maintenance: no offers, and what it runs is killed.
+		m.alloc.DeactivateAgent(string(a.info.ID))
+		m.killForDrain(a)
+		m.checkDrained(a, now)
+	}
 	if totalChanged {
 		m.log.Info("agent resources changed", "agent", a.info.ID, "resources", a.info.Resources.String())
 	}

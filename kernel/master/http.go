@@ -27,7 +27,9 @@ type HTTPConfig struct {
 }
 
 // Handler is the operator API: /health, /v1/state, /v1/agents,
-// /v1/frameworks, /v1/tasks and /v1/events (server-sent events).
+// /v1/frameworks, /v1/tasks, /v1/events (server-sent events), operator
+// kills, and maintenance (/v1/maintenance, POST /v1/agents/<id>/drain and
+// /undrain).
 func (m *Master) Handler(cfg HTTPConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", m.serveHealth)
@@ -37,13 +39,16 @@ func (m *Master) Handler(cfg HTTPConfig) http.Handler {
 	mux.HandleFunc("GET /v1/tasks", m.serveTasks)
 	mux.HandleFunc("GET /v1/events", m.serveEvents)
 	mux.HandleFunc("POST /v1/tasks/{id}/kill", m.serveKill)
+	mux.HandleFunc("GET /v1/maintenance", m.serveMaintenance)
+	mux.HandleFunc("POST /v1/agents/{id}/drain", m.serveDrain)
+	mux.HandleFunc("POST /v1/agents/{id}/undrain", m.serveUndrain)
 	mux.HandleFunc("/agent/{aid}/{rest...}", m.serveAgentProxy)
 	mux.HandleFunc("/service/{name}/{rest...}", m.serveServiceProxy)
 	for prefix, h := range cfg.Mounts {
 		mux.Handle(prefix, h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s %s: see /v1/state, /v1/agents, /v1/frameworks, /v1/tasks, /v1/events, POST /v1/tasks/<id>/kill, /agent/<id>/..., /health", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s %s: see /v1/state, /v1/agents, /v1/frameworks, /v1/tasks, /v1/events, /v1/maintenance, POST /v1/tasks/<id>/kill, POST /v1/agents/<id>/drain, POST /v1/agents/<id>/undrain, /agent/<id>/..., /health", r.Method, r.URL.Path))
 	})
 	return withAuth(cfg.Token, mux)
 }

@@ -23,7 +23,7 @@ func (m *Master) allocate(now time.Time) {
 	byFw := map[*framework][]protocol.Offer{}
 	for _, al := range allocs {
 		f, a := m.frameworks[protocol.FrameworkID(al.FrameworkID)], m.agents[protocol.AgentID(al.AgentID)]
-		if f == nil || a == nil || !f.connected || f.removed || a.status != protocol.AgentActive {
+		if f == nil || a == nil || !f.connected || f.removed || a.status != protocol.AgentActive || a.drain != nil {
 			// Should not happen: the allocator knows what we know. Give it back.
 			m.log.Error("allocator offered to an unknown or inactive party; recovering",
 				"framework", al.FrameworkID, "agent", al.AgentID)

@@ -71,7 +71,7 @@ func (m *Master) recover(ctx context.Context) error {
 				continue
 			}
 			a := &agent{info: r.Info, registered: fromTS(r.Registered), lastPing: now, status: r.Status,
-				unreachable: fromTS(r.Unreachable), tasks: map[taskKey]*task{}, offers: map[protocol.OfferID]*offer{}}
+				unreachable: fromTS(r.Unreachable), drain: r.Drain, tasks: map[taskKey]*task{}, offers: map[protocol.OfferID]*offer{}}
 			m.agents[a.info.ID] = a
 		case strings.HasPrefix(key, "task."):
 			var r taskInfoRecord
@@ -160,8 +160,14 @@ func (m *Master) recover(ctx context.Context) error {
 			continue
 		}
 		m.alloc.AddAgent(string(id), allocator.AgentInfo{Hostname: a.info.Hostname, Attributes: a.info.Attributes}, a.info.Resources, used[id])
-		if a.status != protocol.AgentActive {
+		if a.status != protocol.AgentActive || a.drain != nil {
 			m.alloc.DeactivateAgent(string(id))
+		}
+		if a.drain != nil {
+			// The kills of a drain may not have left before the last master
+			// stopped: send them again (agents ignore a kill in progress).
+			m.killForDrain(a)
+			m.checkDrained(a, now)
 		}
 	}
 	return nil

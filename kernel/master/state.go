@@ -39,11 +39,16 @@ func (f *framework) failoverTimeout(def time.Duration) time.Duration {
 }
 
 type agent struct {
-	info        protocol.AgentInfo
-	registered  time.Time
-	lastPing    time.Time
+	info       protocol.AgentInfo
+	registered time.Time
+	lastPing   time.Time
+	// status is the agent's reachability: ACTIVE, UNREACHABLE or GONE.
+	// Maintenance is apart, in drain: the view's status combines both.
 	status      protocol.AgentStatus
 	unreachable time.Time
+	// drain, when set, marks the agent for maintenance (never modified in
+	// place: a change replaces it, since views share it).
+	drain *protocol.DrainInfo
 
 	tasks   map[taskKey]*task // tasks on the agent, active and not-yet-pruned
 	offers  map[protocol.OfferID]*offer
@@ -108,6 +113,7 @@ type agentRecord struct {
 	Registered  float64              `json:"registered"`
 	Status      protocol.AgentStatus `json:"status"`
 	Unreachable float64              `json:"unreachable,omitempty"`
+	Drain       *protocol.DrainInfo  `json:"drain,omitempty"`
 }
 
 // A task is stored as two records: what it is (written once, at launch)
@@ -147,7 +153,7 @@ func (f *framework) record() frameworkRecord {
 }
 
 func (a *agent) record() agentRecord {
-	r := agentRecord{Info: a.info, Registered: protocol.Timestamp(a.registered), Status: a.status}
+	r := agentRecord{Info: a.info, Registered: protocol.Timestamp(a.registered), Status: a.status, Drain: a.drain}
 	if !a.unreachable.IsZero() {
 		r.Unreachable = protocol.Timestamp(a.unreachable)
 	}
@@ -199,9 +205,9 @@ func (a *agent) buildView() *protocol.Agent {
 		return a.view
 	}
 	v := &protocol.Agent{
-		ID: a.info.ID, Hostname: a.info.Hostname, Address: a.info.Address, URL: a.info.URL, Version: a.info.Version, Status: a.status,
+		ID: a.info.ID, Hostname: a.info.Hostname, Address: a.info.Address, URL: a.info.URL, Version: a.info.Version, Status: a.viewStatus(),
 		Resources: nonNil(a.info.Resources), UsedResources: nonNil(a.used), OfferedResources: nonNil(a.offered),
-		Attributes: a.info.Attributes, RegisteredTime: protocol.Timestamp(a.registered), ActiveTasks: a.active,
+		Attributes: a.info.Attributes, RegisteredTime: protocol.Timestamp(a.registered), ActiveTasks: a.active, Drain: a.drain,
 	}
 	if !a.unreachable.IsZero() {
 		v.UnreachableTime = protocol.Timestamp(a.unreachable)

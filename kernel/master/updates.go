@@ -102,6 +102,7 @@ func (m *Master) applyStatus(t *task, st protocol.TaskStatus, reliable bool) {
 			if a.status != protocol.AgentRemoved {
 				m.alloc.Recover(string(t.fid), string(t.aid), t.role, t.info.Resources, 0, time.Now())
 			}
+			defer m.checkDrained(a, time.Now()) // after the task's own event
 		}
 	}
 	if reliable {

@@ -111,6 +111,9 @@ type KillTask struct {
 	TaskID      TaskID      `json:"task_id"`
 	KillPolicy  *KillPolicy `json:"kill_policy,omitempty"`
 	Reason      Reason      `json:"reason,omitempty"`
+	// Message, when set, is the message of the task's TASK_KILLED update
+	// (e.g. which drain killed it).
+	Message string `json:"message,omitempty"`
 }
 
 // AckUpdate tells an agent its update was acknowledged by the framework, so

@@ -24,8 +24,12 @@ type AgentStatus string
 const (
 	AgentActive      AgentStatus = "ACTIVE"
 	AgentUnreachable AgentStatus = "UNREACHABLE"
-	AgentDraining    AgentStatus = "DRAINING"
-	AgentRemoved     AgentStatus = "GONE"
+	// AgentDraining: reachable, marked for maintenance; gets no offers and
+	// its tasks are being killed (Agent.Drain says since when and why).
+	AgentDraining AgentStatus = "DRAINING"
+	// AgentDrained: reachable, marked for maintenance, no task left.
+	AgentDrained AgentStatus = "DRAINED"
+	AgentRemoved AgentStatus = "GONE"
 )
 
 // Agent is an agent as the master knows it.
@@ -43,6 +47,9 @@ type Agent struct {
 	RegisteredTime   float64              `json:"registered_time"`
 	UnreachableTime  float64              `json:"unreachable_time,omitempty"`
 	ActiveTasks      int                  `json:"active_tasks"`
+	// Drain is set while the agent is marked for maintenance (draining or
+	// drained), whatever its reachability.
+	Drain *DrainInfo `json:"drain,omitempty"`
 }
 
 // Framework is a framework as the master knows it.

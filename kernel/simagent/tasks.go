@@ -464,7 +464,11 @@ func (a *Agent) killLocked(k *protocol.KillTask) {
 		a.updateLocked(t, protocol.TaskDropped, protocol.ReasonTaskUnknown, MessageUnknownTask, nil, nil)
 		return
 	}
-	a.killTaskLocked(t, k.Reason, "task killed")
+	msg := "task killed"
+	if k.Message != "" {
+		msg = k.Message
+	}
+	a.killTaskLocked(t, k.Reason, msg)
 }
 
 func (a *Agent) killTaskLocked(t *task, reason protocol.Reason, msg string) {
