@@ -11,12 +11,14 @@ package view
 
 import (
 	"context"
+	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/tui/cluster"
 )
 
 // Page is one tab of the TUI.
@@ -49,6 +51,23 @@ type Env struct {
 	Client *apiclient.Client
 	// Theme styles everything; it is plain when NO_COLOR is set.
 	Theme Theme
+	// Now is the clock for ages and expiries (nil: time.Now); tests fix it
+	// so rendered screens are reproducible. Read it through Env.Time.
+	Now func() time.Time
+	// Cluster is the cluster as the event stream describes it, kept by the
+	// shell: it applies every event (and refreshes agents' and frameworks'
+	// used resources, debounced) before pages see the EventMsg. Pages read
+	// it in Update and Render and never change it. Nil until the shell
+	// sets it (a page tested alone may make its own with cluster.New).
+	Cluster *cluster.Store
+}
+
+// Time is the current time by Env's clock.
+func (e Env) Time() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 // EventMsg is one event of the cluster's event stream, handed to every
