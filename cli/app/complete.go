@@ -17,7 +17,11 @@ func Candidates(ctx context.Context, c *apiclient.Client) ([]cobra.Completion, e
 	}
 	out := make([]cobra.Completion, 0, len(apps))
 	for _, a := range apps {
-		out = append(out, cobra.CompletionWithDesc(a.ID, fmt.Sprintf("%d/%d running", a.TasksRunning, a.Instances)))
+		wanted := 0
+		if a.Instances != nil {
+			wanted = *a.Instances
+		}
+		out = append(out, cobra.CompletionWithDesc(a.ID, fmt.Sprintf("%d/%d running", a.TasksRunning, wanted)))
 	}
 	return out, nil
 }
