@@ -464,7 +464,7 @@ func TestConfigRoundTrip(t *testing.T) {
 
 	// Usage mistakes are usage errors.
 	for _, args := range [][]string{
-		{"config", "set-cluster", "new"},                       // no --url for a new cluster
+		{"config", "set-cluster", "new"},                        // no --url for a new cluster
 		{"config", "set-cluster", "bad name", "--url", srv.URL}, // a bad name
 		{"config", "set-cluster", "x", "--url", "ftp://x"},      // a bad URL
 		{"config", "use"},
