@@ -68,7 +68,7 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	}
 	var w *deployment.Watcher
 	if opts.Wait {
-		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal && !opts.JSON, nil, opts.PollInterval))
 		defer w.Close()
 	}
 	created, err := client.CreateApp(ctx, def)

@@ -169,7 +169,7 @@ func change(ctx context.Context, streams cmdutil.IOStreams, client *apiclient.Cl
 	do func() (apiclient.DeploymentResult, error), line func(apiclient.DeploymentResult) string) error {
 	var w *deployment.Watcher
 	if o.Wait {
-		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(streams.ErrOut, o.ErrIsTerminal, nil, o.PollInterval))
+		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(streams.ErrOut, o.ErrIsTerminal && !o.JSON, nil, o.PollInterval))
 		defer w.Close()
 	}
 	res, err := do()

@@ -90,7 +90,7 @@ func rollbackRun(ctx context.Context, opts *RollbackOptions) error {
 	}
 	var w *Watcher
 	if opts.Wait {
-		w = NewWatcher(ctx, client, ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+		w = NewWatcher(ctx, client, ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal && !opts.JSON, nil, opts.PollInterval))
 		defer w.Close()
 	}
 	res, err := client.RollbackDeployment(ctx, opts.ID, opts.Force)

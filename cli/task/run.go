@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
+	"github.com/cairn-dc/cairn/cli/output"
 	"github.com/cairn-dc/cairn/frameworks/run/runapi"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 )
@@ -186,19 +187,32 @@ const maxStreamFailures = 5
 // waitRun follows a run until it ends, streaming its stdout, and returns
 // its outcome as an exit code.
 func waitRun(ctx context.Context, opts *RunOptions, client *apiclient.Client, id protocol.TaskID) error {
+	// On a terminal: lines for the milestones, and a spinner while the
+	// task waits to start. Nothing otherwise (scripts read stdout only).
+	var status *output.Status
+	if opts.ErrIsTerminal {
+		status = output.NewStatus(opts.IO.ErrOut, output.TerminalWidth(opts.IO.ErrOut))
+		defer status.Clear()
+	}
 	progress := func(format string, args ...any) {
-		if opts.ErrIsTerminal {
+		if status != nil {
+			status.Clear()
 			fmt.Fprintf(opts.IO.ErrOut, format+"\n", args...)
+		}
+	}
+	spin := func(format string, args ...any) {
+		if status != nil {
+			status.Set(fmt.Sprintf(format, args...))
 		}
 	}
 	maxPoll := cmp.Or(opts.PollInterval, defaultPollInterval)
 	poll := min(50*time.Millisecond, maxPoll)
 	progress("submitted %s", id)
+	spin("waiting for task %s to start…", id)
 	var (
 		offset        int64 // stdout bytes written so far
 		streamDone    bool
 		failures      int
-		saidWaiting   bool
 		saidRunning   bool
 		lastStreamErr error
 	)
@@ -216,12 +230,13 @@ func waitRun(ctx context.Context, opts *RunOptions, client *apiclient.Client, id
 		}
 		terminal := r.State.Terminal()
 		switch {
-		case r.State == runapi.StatePending && !saidWaiting:
-			saidWaiting = true
-			progress("waiting for resources… (%s)", r.Message)
+		case r.State == runapi.StatePending:
+			spin("waiting for resources… (%s)", r.Message)
 		case r.AgentID != "" && !saidRunning && streamable(r.State):
 			saidRunning = true
 			progress("running on %s", cmp.Or(r.Hostname, string(r.AgentID)))
+		case !saidRunning && !terminal:
+			spin("starting %s on %s… (%s)", id, cmp.Or(r.Hostname, string(r.AgentID), "an agent"), r.State)
 		}
 		if !streamDone && r.AgentID != "" && streamable(r.State) {
 			n, err := followStdout(ctx, client, r, offset, opts.IO.Out)
@@ -236,6 +251,9 @@ func waitRun(ctx context.Context, opts *RunOptions, client *apiclient.Client, id
 				lastStreamErr = err
 				if terminal || failures >= maxStreamFailures {
 					streamDone = true
+					if status != nil {
+						status.Clear()
+					}
 					fmt.Fprintf(opts.IO.ErrOut, "Warning: cannot show the output of task %s: %s\n", id, oneLine(lastStreamErr))
 				}
 			}
@@ -246,12 +264,36 @@ func waitRun(ctx context.Context, opts *RunOptions, client *apiclient.Client, id
 		if terminal && (streamDone || r.AgentID == "" || !streamable(r.State)) {
 			return exitFor(r)
 		}
+		if err := sleepSpinning(ctx, poll, status); err != nil {
+			return err
+		}
+		poll = min(2*poll, maxPoll)
+	}
+}
+
+// spinInterval is how often a spinner turns.
+const spinInterval = 100 * time.Millisecond
+
+// sleepSpinning waits d (or until ctx ends), turning status's spinner
+// meanwhile when it is shown.
+func sleepSpinning(ctx context.Context, d time.Duration, status *output.Status) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	var tick <-chan time.Time
+	if status != nil {
+		t := time.NewTicker(spinInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(poll):
+		case <-timer.C:
+			return nil
+		case <-tick:
+			status.Tick()
 		}
-		poll = min(2*poll, maxPoll)
 	}
 }
 

@@ -194,9 +194,13 @@ func TestRunWaitProgressOnTerminal(t *testing.T) {
 	if err := runRun(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	want := "submitted run-1\nwaiting for resources… (waiting for an offer with cpus:0.1;mem:32)\nrunning on agent-1\n"
-	if errOut.String() != want || out.String() != "hi\n" {
-		t.Errorf("stderr %q\nwant   %q\nstdout %q", errOut.String(), want, out.String())
+	// Milestones as lines; the wait for resources on a spinner line,
+	// erased before the task's output.
+	got := errOut.String()
+	if !strings.HasPrefix(got, "submitted run-1\n") ||
+		!strings.Contains(got, "\r\x1b[K⠋ waiting for resources… (waiting for an offer with cpus:0.1;mem:32)") ||
+		!strings.HasSuffix(got, "\r\x1b[Krunning on agent-1\n") || out.String() != "hi\n" {
+		t.Errorf("stderr %q\nstdout %q", got, out.String())
 	}
 }
 
