@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-dc/cairn/cli/pkg"
 	"github.com/cairn-dc/cairn/cli/repo"
 	"github.com/cairn-dc/cairn/cli/task"
+	clitui "github.com/cairn-dc/cairn/cli/tui"
 	"github.com/cairn-dc/cairn/cli/version"
 )
 
@@ -70,5 +71,6 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	)
 	root.AddCommand(config.NewCmdConfig(f))
 	root.AddCommand(completion.NewCmdCompletion(f, nil))
+	root.AddCommand(clitui.NewCmdTUI(f, nil))
 	return root
 }

@@ -151,7 +151,7 @@ func (m *Model) statusLine(width int) string {
 	case m.flash.Err != nil:
 		flash = th.Bad.Render(view.Clean(m.flash.Err.Error()))
 		if m.flash.Text != "" {
-			flash = th.Bad.Render(view.Clean(m.flash.Text+": "+m.flash.Err.Error()))
+			flash = th.Bad.Render(view.Clean(m.flash.Text + ": " + m.flash.Err.Error()))
 		}
 	case m.flash.Text != "":
 		flash = view.Clean(m.flash.Text)
