@@ -27,7 +27,8 @@ cairn:
 # Reproducible builds (-trimpath, no build id) keep the packages' digests
 # stable from one build to the next. The services and cron packages carry the
 # cairn binary itself (`cairn framework run services|cron`), for this
-# machine's platform: set SERVICES_PLATFORMS="linux/amd64 linux/arm64" to
+# machine's platform, and so does the echo module package (a module runs on
+# the master's machine): set SERVICES_PLATFORMS="linux/amd64 linux/arm64" to
 # cross-build both.
 HOST_PLATFORM      := $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
 SERVICES_PLATFORMS ?= $(HOST_PLATFORM)
@@ -39,6 +40,14 @@ packages: cairn
 	  echo "CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -o $(PKG_OUT)/hello/bin/$$os-$$arch/hello ./repository/builtin/hello/server"; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false -ldflags "-s -w -buildid=" \
 	    -o $(PKG_OUT)/hello/bin/$$os-$$arch/hello ./repository/builtin/hello/server || exit 1; \
+	done
+	@rm -rf $(PKG_OUT)/echo && mkdir -p $(PKG_OUT)/echo
+	cp repository/builtin/echo/package.json repository/builtin/echo/options.schema.json $(PKG_OUT)/echo/
+	@for p in $(SERVICES_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; \
+	  echo "CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -o $(PKG_OUT)/echo/bin/$$os-$$arch/echo ./modules/examples/echo"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false -ldflags "-s -w -buildid=" \
+	    -o $(PKG_OUT)/echo/bin/$$os-$$arch/echo ./modules/examples/echo || exit 1; \
 	done
 	@for pkg in services cron; do \
 	  rm -rf $(PKG_OUT)/$$pkg && mkdir -p $(PKG_OUT)/$$pkg && \

@@ -34,7 +34,7 @@ func TestLoadHello(t *testing.T) {
 
 func TestLoadMinimalModule(t *testing.T) {
 	p, err := Load(fstest.MapFS{
-		"package.json":           {Data: []byte(`{"name": "dns", "version": "0.1.0", "description": "d", "maintainer": "m", "kind": "module"}`)},
+		"package.json":           {Data: []byte(`{"name": "dns", "version": "0.1.0", "description": "d", "maintainer": "m", "kind": "module", "module": {"kind": "watcher", "binary": "dns"}}`)},
 		"bin/linux-amd64/dns":    {Data: []byte("bin")},
 		"bin/linux-amd64/.keep":  {Data: nil},
 		"README.md":              {Data: []byte("not packed")},
@@ -49,6 +49,25 @@ func TestLoadMinimalModule(t *testing.T) {
 	}
 	if _, err := p.Render(RenderData{}); err == nil || !strings.Contains(err.Error(), "has no launch template") {
 		t.Errorf("Render of a module without template: %v", err)
+	}
+	if err := p.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	if f, ok := p.ModuleBinary("linux/amd64"); !ok || f.Name != "dns" || !f.Executable {
+		t.Errorf("ModuleBinary(linux/amd64) = %+v, %v", f, ok)
+	}
+	if _, ok := p.ModuleBinary("linux/arm64"); ok {
+		t.Error("ModuleBinary(linux/arm64) found a binary the package does not ship")
+	}
+	// The binary the manifest names must be shipped, and a module has no
+	// launch template.
+	p.Manifest.Module.Binary = "coredns"
+	p.Template = "{}"
+	err = p.Validate()
+	for _, want := range []string{`package.json: module.binary: "coredns" is not among the package's binaries`, "app.json.tmpl: a module package has no launch template"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v, want %q", err, want)
+		}
 	}
 }
 

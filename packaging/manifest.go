@@ -116,6 +116,10 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			str(key, &m.PostUninstallNotes)
 		case "website":
 			str(key, &m.Website)
+		case "module":
+			mi, merrs := decodeModule(file, key, raw[key])
+			errs = append(errs, merrs...)
+			m.Module = mi
 		case "licenses":
 			var items []json.RawMessage
 			if err := decodeField(raw[key], &items, "a list of licenses"); err != nil {
@@ -128,7 +132,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 				m.Licenses = append(m.Licenses, l)
 			}
 		default:
-			errs = append(errs, fieldErr(file, key, "unknown field (known: name, version, release, description, maintainer, tags, kind, upgradesFrom, preInstallNotes, postInstallNotes, postUninstallNotes, licenses, website)"))
+			errs = append(errs, fieldErr(file, key, "unknown field (known: name, version, release, description, maintainer, tags, kind, upgradesFrom, preInstallNotes, postInstallNotes, postUninstallNotes, licenses, website, module)"))
 		}
 	}
 	if len(errs) > 0 {
@@ -142,13 +146,33 @@ func ParseManifest(data []byte) (*Manifest, error) {
 
 func decodeLicense(file, path string, data json.RawMessage) (License, []error) {
 	var l License
+	errs := decodeStrings(file, path, data, "a license object", map[string]*string{"name": &l.Name, "url": &l.URL})
+	return l, errs
+}
+
+func decodeModule(file, path string, data json.RawMessage) (*ModuleInfo, []error) {
+	var mi ModuleInfo
+	var kind string
+	errs := decodeStrings(file, path, data, "a module object", map[string]*string{"kind": &kind, "binary": &mi.Binary})
+	mi.Kind = kind
+	return &mi, errs
+}
+
+// decodeStrings decodes a JSON object whose fields are all strings into
+// fields (name → destination); unknown fields are errors.
+func decodeStrings(file, path string, data json.RawMessage, what string, fields map[string]*string) []error {
 	var raw map[string]json.RawMessage
-	if err := decodeField(data, &raw, "a license object"); err != nil || raw == nil {
+	if err := decodeField(data, &raw, what); err != nil || raw == nil {
 		if err == nil {
-			err = errors.New("want a license object, got null")
+			err = fmt.Errorf("want %s, got null", what)
 		}
-		return l, []error{fieldErr(file, path, "%s", err)}
+		return []error{fieldErr(file, path, "%s", err)}
 	}
+	known := make([]string, 0, len(fields))
+	for k := range fields {
+		known = append(known, k)
+	}
+	slices.Sort(known)
 	var errs []error
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -156,21 +180,16 @@ func decodeLicense(file, path string, data json.RawMessage) (License, []error) {
 	}
 	slices.Sort(keys)
 	for _, key := range keys {
-		var dst *string
-		switch key {
-		case "name":
-			dst = &l.Name
-		case "url":
-			dst = &l.URL
-		default:
-			errs = append(errs, fieldErr(file, path+"."+key, "unknown field (known: name, url)"))
+		dst, ok := fields[key]
+		if !ok {
+			errs = append(errs, fieldErr(file, path+"."+key, "unknown field (known: %s)", strings.Join(known, ", ")))
 			continue
 		}
 		if err := decodeField(raw[key], dst, "a string"); err != nil {
 			errs = append(errs, fieldErr(file, path+"."+key, "%s", err))
 		}
 	}
-	return l, errs
+	return errs
 }
 
 // decodeField decodes one JSON value into dst (a pointer to a string, int,
@@ -330,6 +349,19 @@ func (m *Manifest) Validate() error {
 		bad("kind", "is required (one of framework, module, service)")
 	default:
 		bad("kind", "%q is not a kind (want one of framework, module, service)", string(m.Kind))
+	}
+	switch {
+	case m.Kind == KindModule && m.Module == nil:
+		bad("module", "is required for a module package: {\"kind\": \"watcher\" or \"hook\", \"binary\": \"<file name under bin/<os>-<arch>/>\"}")
+	case m.Kind == KindModule:
+		if m.Module.Kind != ModuleWatcher && m.Module.Kind != ModuleHook {
+			bad("module.kind", "%q is not a module kind (want %s or %s)", m.Module.Kind, ModuleWatcher, ModuleHook)
+		}
+		if err := checkFileName(m.Module.Binary); err != nil {
+			bad("module.binary", "%v", err)
+		}
+	case m.Module != nil && m.Kind != "":
+		bad("module", "is only for module packages (this one is a %s)", m.Kind)
 	}
 	for i, v := range m.UpgradesFrom {
 		if v != "*" && !ValidVersion(v) {

@@ -30,6 +30,24 @@ func withField(t *testing.T, field, raw string) []byte {
 	return b
 }
 
+// withFields is goodManifest with several fields replaced.
+func withFields(t *testing.T, fields map[string]string) []byte {
+	t.Helper()
+	data := []byte(goodManifest)
+	for f, raw := range fields {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		m[f] = json.RawMessage(raw)
+		var err error
+		if data, err = json.Marshal(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return data
+}
+
 func TestParseManifestGood(t *testing.T) {
 	data, err := os.ReadFile("testdata/hello/package.json")
 	if err != nil {
@@ -59,8 +77,9 @@ func TestParseManifestGood(t *testing.T) {
 			t.Errorf("version %s: %v", v, err)
 		}
 	}
-	if _, err := ParseManifest(withField(t, "kind", `"module"`)); err != nil {
-		t.Error(err)
+	mod := withFields(t, map[string]string{"kind": `"module"`, "module": `{"kind": "hook", "binary": "greeter"}`})
+	if m, err := ParseManifest(mod); err != nil || m.Module == nil || m.Module.Kind != ModuleHook || m.Module.Binary != "greeter" {
+		t.Errorf("module manifest: %+v %v", m, err)
 	}
 	if _, err := ParseManifest(withField(t, "upgradesFrom", `["*"]`)); err != nil {
 		t.Error(err)
@@ -99,6 +118,12 @@ func TestParseManifestErrors(t *testing.T) {
 		{"license field", withField(t, "licenses", `[{"name": "MIT", "nmae": "x"}]`), `package.json: licenses[0].nmae: unknown field`},
 		{"license type", withField(t, "licenses", `["MIT"]`), `package.json: licenses[0]: want a license object, got a string`},
 		{"website", withField(t, "website", `"cairn.invalid"`), `package.json: website: "cairn.invalid" is not an http(s) URL`},
+		{"module without module", withField(t, "kind", `"module"`), `package.json: module: is required for a module package`},
+		{"module on a service", withField(t, "module", `{"kind": "hook", "binary": "x"}`), `package.json: module: is only for module packages (this one is a service)`},
+		{"module kind", withFields(t, map[string]string{"kind": `"module"`, "module": `{"kind": "daemon", "binary": "x"}`}), `package.json: module.kind: "daemon" is not a module kind (want watcher or hook)`},
+		{"module binary", withFields(t, map[string]string{"kind": `"module"`, "module": `{"kind": "hook", "binary": "../x"}`}), `package.json: module.binary: "../x" is not a valid file name`},
+		{"module field", withFields(t, map[string]string{"kind": `"module"`, "module": `{"kind": "hook", "binary": "x", "args": "y"}`}), `package.json: module.args: unknown field (known: binary, kind)`},
+		{"module type", withFields(t, map[string]string{"kind": `"module"`, "module": `"hook"`}), `package.json: module: want a module object, got a string`},
 		{"unknown field", withField(t, "maintainers", `"x"`), `package.json: maintainers: unknown field`},
 		{"case-folded field", withField(t, "Name", `"x"`), `package.json: Name: unknown field`},
 		{"duplicate field", []byte(`{"name": "a", "name": "b"}`), `package.json: name: duplicate field`},

@@ -67,6 +67,24 @@ type Manifest struct {
 	PostUninstallNotes string    `json:"postUninstallNotes,omitempty"`
 	Licenses           []License `json:"licenses,omitempty"`
 	Website            string    `json:"website,omitempty"`
+	// Module says how the module host runs a module package (kind
+	// module only).
+	Module *ModuleInfo `json:"module,omitempty"`
+}
+
+// Module kinds (as the module SDK's).
+const (
+	ModuleWatcher = "watcher"
+	ModuleHook    = "hook"
+)
+
+// ModuleInfo is the "module" object of a module package's manifest.
+type ModuleInfo struct {
+	// Kind is "watcher" or "hook".
+	Kind string `json:"kind"`
+	// Binary is the module's executable: a file the package ships for
+	// each platform, as bin/<os>-<arch>/<binary>.
+	Binary string `json:"binary"`
 }
 
 // License of a package (or of something it ships).

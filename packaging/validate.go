@@ -109,6 +109,14 @@ func (p *Package) Validate() error {
 		}
 		fillRequired(doc, doc, opts, 0)
 	}
+	if mi := p.Manifest.Module; mi != nil && p.Manifest.Kind == KindModule {
+		if p.Template != "" {
+			errs = append(errs, fieldErr(TemplateFile, "", "a module package has no launch template: the module host runs its binary (remove %s)", TemplateFile))
+		}
+		if len(p.ModuleBinaries()) == 0 {
+			errs = append(errs, fieldErr(ManifestFile, "module.binary", "%q is not among the package's binaries: add bin/<os>-<arch>/%s (for example bin/linux-amd64/%s)", mi.Binary, mi.Binary, mi.Binary))
+		}
+	}
 	switch {
 	case p.Template == "" && p.Manifest.Kind != KindModule:
 		errs = append(errs, fieldErr(TemplateFile, "", "is required for a %s package (only modules may go without)", p.Manifest.Kind))
@@ -131,6 +139,32 @@ func (p *Package) Validate() error {
 		return fmt.Errorf("package %s is not valid: %w", p.Manifest.Name, errors.Join(errs...))
 	}
 	return nil
+}
+
+// ModuleBinaries are the module's executables, one per platform (empty
+// for a package that is not a module).
+func (p *Package) ModuleBinaries() []File {
+	mi := p.Manifest.Module
+	if mi == nil || p.Manifest.Kind != KindModule {
+		return nil
+	}
+	var out []File
+	for _, f := range p.Files {
+		if f.Name == mi.Binary && f.Platform != "" && f.Executable {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ModuleBinary is the module's executable for platform ("linux/amd64").
+func (p *Package) ModuleBinary(platform string) (File, bool) {
+	for _, f := range p.ModuleBinaries() {
+		if f.Platform == platform {
+			return f, true
+		}
+	}
+	return File{}, false
 }
 
 // fillRequired gives every required, absent option a placeholder value.

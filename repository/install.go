@@ -2,6 +2,7 @@ package repository
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
+	"github.com/cairn-dc/cairn/modules/host/moduleapi"
+	"github.com/cairn-dc/cairn/packaging"
 	"github.com/cairn-dc/cairn/repository/packageapi"
 	"github.com/cairn-dc/cairn/repository/remote"
 )
@@ -23,11 +26,14 @@ func (s *Server) install(ctx context.Context, req *packageapi.InstallRequest) (*
 	if err := checkPackageName(req.PackageName); err != nil {
 		return nil, err
 	}
-	id, err := appID(req.AppID, req.PackageName)
+	r, err := s.resolve(ctx, req.PackageName, req.PackageVersion)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.resolve(ctx, req.PackageName, req.PackageVersion)
+	if r.pkg.Manifest.Kind == packaging.KindModule {
+		return s.installModule(ctx, r, req)
+	}
+	id, err := appID(req.AppID, req.PackageName)
 	if err != nil {
 		return nil, err
 	}
@@ -118,67 +124,112 @@ func (s *Server) installedApps(ctx context.Context, name string) ([]marathon.App
 	return apps, nil
 }
 
+// anInstall is one install of a package: an app, or a module.
+type anInstall struct {
+	id  string // the app's id, or the module's name
+	app marathon.AppStatus
+	mod *moduleapi.Status
+}
+
+// installs lists the installs of package name: its apps, then its modules.
+func (s *Server) installs(ctx context.Context, name string) ([]anInstall, error) {
+	apps, err := s.installedApps(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	mods, err := s.packageModules(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]anInstall, 0, len(apps)+len(mods))
+	for _, a := range apps {
+		out = append(out, anInstall{id: a.ID, app: a})
+	}
+	for i := range mods {
+		out = append(out, anInstall{id: mods[i].Name, mod: &mods[i]})
+	}
+	return out, nil
+}
+
 func (s *Server) uninstall(ctx context.Context, req *packageapi.UninstallRequest) (*packageapi.UninstallResponse, error) {
 	if err := checkPackageName(req.PackageName); err != nil {
 		return nil, err
 	}
-	var id string
-	if req.AppID != "" {
-		var err error
-		if id, err = appID(req.AppID, req.PackageName); err != nil {
-			return nil, err
-		}
-		if req.All {
-			return nil, badRequest("appId and all: give one of them")
-		}
+	if req.AppID != "" && req.All {
+		return nil, badRequest("appId and all: give one of them")
 	}
-	apps, err := s.installedApps(ctx, req.PackageName)
+	installs, err := s.installs(ctx, req.PackageName)
 	if err != nil {
 		return nil, err
 	}
-	if id != "" {
-		apps = slices.DeleteFunc(apps, func(a marathon.AppStatus) bool { return a.ID != id })
-		if len(apps) == 0 {
+	if req.AppID != "" {
+		// An app id ("/web") or a module's name ("dns", "/dns").
+		id, idErr := appID(req.AppID, req.PackageName)
+		modName := strings.TrimPrefix(strings.TrimSpace(req.AppID), "/")
+		installs = slices.DeleteFunc(installs, func(in anInstall) bool {
+			if in.mod != nil {
+				return in.id != modName
+			}
+			return idErr != nil || in.id != id
+		})
+		if len(installs) == 0 {
+			if idErr != nil {
+				return nil, idErr
+			}
 			return nil, newAPIError(http.StatusNotFound, packageapi.ErrAppNotFound, nil,
-				"package %q is not installed as app %s: list the installs with %s", req.PackageName, id, packageapi.PathList)
+				"package %q is not installed as %s: list the installs with %s", req.PackageName, strings.TrimSpace(req.AppID), packageapi.PathList)
 		}
 	}
 	switch {
-	case len(apps) == 0:
+	case len(installs) == 0:
 		return nil, newAPIError(http.StatusNotFound, packageapi.ErrAppNotFound, nil, "package %q is not installed", req.PackageName)
-	case len(apps) > 1 && !req.All:
-		ids := make([]string, len(apps))
-		for i, a := range apps {
-			ids[i] = a.ID
+	case len(installs) > 1 && !req.All:
+		ids := make([]string, len(installs))
+		for i, in := range installs {
+			ids[i] = in.id
 		}
 		return nil, newAPIError(http.StatusConflict, packageapi.ErrAmbiguousApp, nil,
-			"package %q is installed %d times (%s): name one with appId, or uninstall all", req.PackageName, len(apps), strings.Join(ids, ", "))
+			"package %q is installed %d times (%s): name one with appId, or uninstall all", req.PackageName, len(installs), strings.Join(ids, ", "))
 	}
 	out := &packageapi.UninstallResponse{Results: []packageapi.UninstallResult{}}
-	for _, a := range apps {
-		st, _, _ := readLabels(a.Labels)
-		dep, err := s.services.DeleteApp(ctx, a.ID)
-		if err != nil && !errors.Is(err, ErrAppNotFound) { // already gone: done
-			err = servicesError(err, "removing app "+a.ID)
+	for _, in := range installs {
+		var res packageapi.UninstallResult
+		var err error
+		if in.mod != nil {
+			res, err = s.uninstallModule(ctx, *in.mod)
+		} else {
+			res, err = s.uninstallApp(ctx, in.app)
+		}
+		if err != nil {
 			if len(out.Results) > 0 {
 				done := make([]string, len(out.Results))
 				for i, r := range out.Results {
-					done[i] = r.AppID
+					done[i] = cmp.Or(r.AppID, r.Module)
 				}
 				return nil, fmt.Errorf("%w (already uninstalled: %s)", err, strings.Join(done, ", "))
 			}
 			return nil, err
 		}
-		s.log.Info("package uninstalled", "package", st.name, "version", st.version, "appId", a.ID, "deployment", dep)
-		out.Results = append(out.Results, packageapi.UninstallResult{
-			PackageName:        st.name,
-			PackageVersion:     st.version,
-			AppID:              a.ID,
-			DeploymentID:       dep,
-			PostUninstallNotes: s.uninstallNotes(ctx, st),
-		})
+		out.Results = append(out.Results, res)
 	}
 	return out, nil
+}
+
+// uninstallApp removes one app installed from a package.
+func (s *Server) uninstallApp(ctx context.Context, a marathon.AppStatus) (packageapi.UninstallResult, error) {
+	st, _, _ := readLabels(a.Labels)
+	dep, err := s.services.DeleteApp(ctx, a.ID)
+	if err != nil && !errors.Is(err, ErrAppNotFound) { // already gone: done
+		return packageapi.UninstallResult{}, servicesError(err, "removing app "+a.ID)
+	}
+	s.log.Info("package uninstalled", "package", st.name, "version", st.version, "appId", a.ID, "deployment", dep)
+	return packageapi.UninstallResult{
+		PackageName:        st.name,
+		PackageVersion:     st.version,
+		AppID:              a.ID,
+		DeploymentID:       dep,
+		PostUninstallNotes: s.uninstallNotes(ctx, st),
+	}, nil
 }
 
 // uninstallNotes reads the installed version's postUninstallNotes; best
@@ -214,6 +265,10 @@ func (s *Server) list(ctx context.Context, req *packageapi.ListRequest) (*packag
 	if err != nil {
 		return nil, err
 	}
+	mods, err := s.packageModules(ctx, req.PackageName)
+	if err != nil {
+		return nil, err
+	}
 	out := &packageapi.ListResponse{Packages: []packageapi.Installed{}}
 	var entries []entry
 	if len(apps) > 0 {
@@ -242,6 +297,19 @@ func (s *Server) list(ctx context.Context, req *packageapi.ListRequest) (*packag
 		}
 		if ie, ok := s.cachedEntry(ctx, entries, st.source, st.name); ok {
 			inst.Kind, inst.Description = ie.Kind, ie.Description
+		}
+		out.Packages = append(out.Packages, inst)
+	}
+	if len(mods) > 0 && entries == nil {
+		entries, _ = s.entries(ctx)
+	}
+	for _, m := range mods {
+		if req.AppID != "" && m.Name != strings.TrimPrefix(strings.TrimSpace(req.AppID), "/") {
+			continue
+		}
+		inst := installedModule(m)
+		if ie, ok := s.cachedEntry(ctx, entries, inst.Source, inst.PackageName); ok {
+			inst.Description = ie.Description
 		}
 		out.Packages = append(out.Packages, inst)
 	}

@@ -295,18 +295,9 @@ type rendered struct {
 // records the install state in the app's labels. userOptions are what the
 // user gave (kept in the options label).
 func renderApp(r resolved, id string, userOptions map[string]any) (rendered, error) {
-	opts, err := r.pkg.Options(userOptions)
+	opts, err := packageOptions(r, userOptions)
 	if err != nil {
-		var oe *packaging.OptionsError
-		if errors.As(err, &oe) {
-			return rendered{}, &apiError{status: http.StatusBadRequest, cause: err, body: packageapi.Error{
-				Type:    packageapi.ErrOptionsInvalid,
-				Message: fmt.Sprintf("options of %s %s do not match its schema: %s", r.pkg.Manifest.Name, r.pkg.Manifest.Version, strings.Join(oe.Errors, "; ")),
-				Errors:  oe.Errors,
-			}}
-		}
-		return rendered{}, newAPIError(http.StatusBadGateway, packageapi.ErrArtifactInvalid, err,
-			"package %s %s has a bad options schema: %v", r.pkg.Manifest.Name, r.pkg.Manifest.Version, err)
+		return rendered{}, err
 	}
 	artifact := r.artifact()
 	out, err := r.pkg.Render(packaging.RenderData{
@@ -336,6 +327,25 @@ func renderApp(r resolved, id string, userOptions map[string]any) (rendered, err
 			"the launch template of %s %s: %v", r.pkg.Manifest.Name, r.pkg.Manifest.Version, err)
 	}
 	return rendered{app: app, options: opts}, nil
+}
+
+// packageOptions checks the user's options against the package's schema
+// and returns them with the schema's defaults.
+func packageOptions(r resolved, userOptions map[string]any) (map[string]any, error) {
+	opts, err := r.pkg.Options(userOptions)
+	if err == nil {
+		return opts, nil
+	}
+	var oe *packaging.OptionsError
+	if errors.As(err, &oe) {
+		return nil, &apiError{status: http.StatusBadRequest, cause: err, body: packageapi.Error{
+			Type:    packageapi.ErrOptionsInvalid,
+			Message: fmt.Sprintf("options of %s %s do not match its schema: %s", r.pkg.Manifest.Name, r.pkg.Manifest.Version, strings.Join(oe.Errors, "; ")),
+			Errors:  oe.Errors,
+		}}
+	}
+	return nil, newAPIError(http.StatusBadGateway, packageapi.ErrArtifactInvalid, err,
+		"package %s %s has a bad options schema: %v", r.pkg.Manifest.Name, r.pkg.Manifest.Version, err)
 }
 
 func nonNilOptions(o map[string]any) map[string]any {

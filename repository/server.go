@@ -10,6 +10,7 @@ package repository
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,12 @@ type Config struct {
 	// Services is the services framework the packages are installed in
 	// (required).
 	Services Services
+	// Modules is the module host module packages are installed on (nil:
+	// installing one answers that this master has no module host).
+	Modules Modules
+	// Platform is the module host's platform, for which module binaries
+	// are picked (default: this process's, "linux/amd64").
+	Platform string
 	// Store keeps the configured repositories (default: in memory, lost
 	// at exit; the master passes a KVStore).
 	Store Store
@@ -59,6 +66,8 @@ type Config struct {
 // Server serves the package API. Safe for concurrent use.
 type Server struct {
 	services Services
+	modules  Modules
+	platform string
 	store    Store
 	hc       *http.Client
 	log      *slog.Logger
@@ -84,6 +93,8 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		services: cfg.Services,
+		modules:  cfg.Modules,
+		platform: cmp.Or(cfg.Platform, hostPlatform()),
 		store:    cfg.Store,
 		hc:       cfg.HTTPClient,
 		log:      cfg.Logger,

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
+	"github.com/cairn-dc/cairn/modules/host/moduleapi"
 	"github.com/cairn-dc/cairn/packaging"
 	"github.com/cairn-dc/cairn/repository/packageapi"
 	"github.com/cairn-dc/cairn/repository/remote"
@@ -119,11 +120,54 @@ func downgradesTo(installed packaging.Manifest, versions []string) []string {
 	return out
 }
 
+// anInstalled is an installed package found by its app id or module name,
+// with its pinned package resolved.
+type anInstalled struct {
+	what string             // "app /web" or "module dns", for messages
+	app  marathon.AppStatus // when an app
+	mod  *moduleapi.Status  // when a module
+	st   installState
+	r    resolved
+}
+
+// installedPackage finds what rawID names: a module installed from a
+// package ("dns", "/dns"), else an app installed from one.
+func (s *Server) installedPackage(ctx context.Context, rawID string) (anInstalled, error) {
+	if name := strings.TrimPrefix(strings.TrimSpace(rawID), "/"); name != "" && s.modules != nil {
+		mods, err := s.packageModules(ctx, "")
+		if err != nil {
+			return anInstalled{}, err
+		}
+		for i, m := range mods {
+			if m.Name != name {
+				continue
+			}
+			p := m.Package
+			st := installState{name: p.Name, version: p.Version, source: p.Source, digest: p.Digest, options: p.Options}
+			e, err := s.sourceRepository(ctx, st.source)
+			if err != nil {
+				return anInstalled{}, err
+			}
+			pkg, desc, err := e.repo.ResolveDigest(ctx, st.name, st.digest)
+			if err != nil {
+				return anInstalled{}, fmt.Errorf("module %s: its package %s %s: %w", name, st.name, st.version, err)
+			}
+			return anInstalled{what: "module " + name, mod: &mods[i], st: st, r: resolved{e: e, pkg: pkg, desc: desc}}, nil
+		}
+	}
+	app, st, r, err := s.installedApp(ctx, rawID)
+	if err != nil {
+		return anInstalled{}, err
+	}
+	return anInstalled{what: "app " + app.ID, app: app, st: st, r: r}, nil
+}
+
 func (s *Server) serviceDescribe(ctx context.Context, req *packageapi.ServiceDescribeRequest) (*packageapi.ServiceDescribeResponse, error) {
-	_, st, r, err := s.installedApp(ctx, req.AppID)
+	in, err := s.installedPackage(ctx, req.AppID)
 	if err != nil {
 		return nil, err
 	}
+	st, r := in.st, in.r
 	versions, err := r.e.repo.Versions(ctx, st.name)
 	if err != nil && !errors.Is(err, remote.ErrPackageNotFound) {
 		return nil, err
@@ -134,7 +178,7 @@ func (s *Server) serviceDescribe(ctx context.Context, req *packageapi.ServiceDes
 	}
 	resolvedOpts, err := r.pkg.Options(st.options)
 	if err != nil {
-		s.log.Warn("an installed app's options no longer validate", "appId", req.AppID, "err", err)
+		s.log.Warn("an installed package's options no longer validate", "install", in.what, "err", err)
 		resolvedOpts = st.options
 	}
 	return &packageapi.ServiceDescribeResponse{
@@ -150,10 +194,11 @@ func (s *Server) serviceUpdate(ctx context.Context, req *packageapi.ServiceUpdat
 	if req.PackageVersion != "" && !packaging.ValidVersion(req.PackageVersion) {
 		return nil, badRequest("packageVersion: %q is not a semantic version (such as 1.2.0)", req.PackageVersion)
 	}
-	app, st, cur, err := s.installedApp(ctx, req.AppID)
+	in, err := s.installedPackage(ctx, req.AppID)
 	if err != nil {
 		return nil, err
 	}
+	st, cur := in.st, in.r
 	target := cur
 	from := cur.pkg.Manifest
 	if req.PackageVersion != "" && req.PackageVersion != from.Version {
@@ -166,13 +211,17 @@ func (s *Server) serviceUpdate(ctx context.Context, req *packageapi.ServiceUpdat
 		if packaging.CompareVersions(to.Version, from.Version) > 0 {
 			if !allows(to.UpgradesFrom, from.Version) {
 				return nil, newAPIError(http.StatusBadRequest, packageapi.ErrUpgradeNotAllowed, nil,
-					"%s %s cannot replace %s on app %s: its upgradesFrom is [%s]: see the allowed versions with %s",
-					to.Name, to.Version, from.Version, app.ID, strings.Join(to.UpgradesFrom, ", "), packageapi.PathServiceDescribe)
+					"%s %s cannot replace %s on %s: its upgradesFrom is [%s]: see the allowed versions with %s",
+					to.Name, to.Version, from.Version, in.what, strings.Join(to.UpgradesFrom, ", "), packageapi.PathServiceDescribe)
 			}
 		} else if !allows(from.UpgradesFrom, to.Version) {
 			return nil, newAPIError(http.StatusBadRequest, packageapi.ErrUpgradeNotAllowed, nil,
-				"app %s cannot go back from %s %s to %s: the installed version's upgradesFrom is [%s]: see the allowed versions with %s",
-				app.ID, from.Name, from.Version, to.Version, strings.Join(from.UpgradesFrom, ", "), packageapi.PathServiceDescribe)
+				"%s cannot go back from %s %s to %s: the installed version's upgradesFrom is [%s]: see the allowed versions with %s",
+				in.what, from.Name, from.Version, to.Version, strings.Join(from.UpgradesFrom, ", "), packageapi.PathServiceDescribe)
+		}
+		if (to.Kind == packaging.KindModule) != (in.mod != nil) {
+			return nil, newAPIError(http.StatusBadRequest, packageapi.ErrUpgradeNotAllowed, nil,
+				"%s %s is a %s package and cannot replace %s: uninstall it and install the new version", to.Name, to.Version, to.Kind, in.what)
 		}
 	}
 	user := st.options
@@ -182,15 +231,18 @@ func (s *Server) serviceUpdate(ctx context.Context, req *packageapi.ServiceUpdat
 	case req.Options != nil:
 		user = mergeOptions(st.options, req.Options)
 	}
-	out, err := renderApp(target, app.ID, user)
+	if in.mod != nil {
+		return s.updateModule(ctx, *in.mod, from.Version, target, user)
+	}
+	out, err := renderApp(target, in.app.ID, user)
 	if err != nil {
 		return nil, err
 	}
-	dep, err := s.services.UpdateApp(ctx, app.ID, out.app)
+	dep, err := s.services.UpdateApp(ctx, in.app.ID, out.app)
 	if err != nil {
-		return nil, servicesError(err, fmt.Sprintf("updating app %s to %s %s", app.ID, target.pkg.Manifest.Name, target.pkg.Manifest.Version))
+		return nil, servicesError(err, fmt.Sprintf("updating app %s to %s %s", in.app.ID, target.pkg.Manifest.Name, target.pkg.Manifest.Version))
 	}
-	s.log.Info("installed package updated", "appId", app.ID, "package", st.name, "from", from.Version,
+	s.log.Info("installed package updated", "appId", in.app.ID, "package", st.name, "from", from.Version,
 		"to", target.pkg.Manifest.Version, "digest", target.desc.Digest.String(), "deployment", dep)
 	return &packageapi.ServiceUpdateResponse{
 		Package:         details(target),

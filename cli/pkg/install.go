@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/deployment"
 	"github.com/cairn-dc/cairn/cli/output"
+	"github.com/cairn-dc/cairn/packaging"
 	"github.com/cairn-dc/cairn/repository/packageapi"
 )
 
@@ -109,15 +110,20 @@ func installRun(ctx context.Context, opts *InstallOptions) error {
 	}
 	printNotes(notes, "Pre-install notes:", p.PreInstallNotes)
 	appID := cmp.Or(opts.AppID, "/"+p.Name)
+	isModule := p.Kind == packaging.KindModule
+	as := "app " + appID
+	if isModule {
+		as = "module " + strings.TrimPrefix(appID, "/") + " on the master's module host"
+	}
 	if !opts.Yes {
-		fmt.Fprintf(opts.IO.ErrOut, "Package %s %s will be installed as app %s.\n", p.Name, p.Version, appID)
+		fmt.Fprintf(opts.IO.ErrOut, "Package %s %s will be installed as %s.\n", p.Name, p.Version, as)
 	}
 	if err := opts.confirm(opts.IO.In, opts.IO.ErrOut, "Continue installing?", "package "+p.Name+" not installed"); err != nil {
 		return err
 	}
 
 	var w *deployment.Watcher
-	if opts.Wait {
+	if opts.Wait && !isModule {
 		// Subscribed before the install, so that no event of its deployment is missed.
 		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
 		defer w.Close()
@@ -131,17 +137,22 @@ func installRun(ctx context.Context, opts *InstallOptions) error {
 	if opts.JSON {
 		err = output.JSON(opts.IO.Out, res)
 	} else {
-		_, err = fmt.Fprintf(opts.IO.Out, "Installed package %s version %s as app %s (digest %s)\n",
-			res.PackageName, res.PackageVersion, res.AppID, res.Digest)
+		_, err = fmt.Fprintf(opts.IO.Out, "Installed package %s version %s as %s (digest %s)\n",
+			res.PackageName, res.PackageVersion, installWhat(res.AppID, res.Module), res.Digest)
 	}
 	if err != nil {
 		return err
 	}
 	printNotes(notes, "Post-install notes:", res.PostInstallNotes)
-	if w == nil {
+	var line string
+	switch {
+	case opts.Wait && res.Module != "":
+		line, err = waitModule(ctx, client, res.Module, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+	case w != nil:
+		line, err = waitInstalled(ctx, opts, client, w, res)
+	default:
 		return nil
 	}
-	line, err := waitInstalled(ctx, opts, client, w, res)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package pkg
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -101,7 +102,7 @@ func uninstallRun(ctx context.Context, opts *UninstallOptions) error {
 	}
 	if !opts.Yes {
 		for _, a := range apps {
-			fmt.Fprintf(opts.IO.ErrOut, "App %s (package %s %s) will be removed.\n", a.AppID, a.PackageName, a.PackageVersion)
+			fmt.Fprintf(opts.IO.ErrOut, "%s (package %s %s) will be removed.\n", capitalize(installWhat(a.AppID, a.Module)), a.PackageName, a.PackageVersion)
 		}
 	}
 	if err := opts.confirm(opts.IO.In, opts.IO.ErrOut, "Continue uninstalling?", "package "+opts.Name+" not uninstalled"); err != nil {
@@ -115,7 +116,7 @@ func uninstallRun(ctx context.Context, opts *UninstallOptions) error {
 	}
 	req := packageapi.UninstallRequest{PackageName: opts.Name, AppID: opts.AppID, All: opts.All}
 	if len(apps) == 1 && !opts.All {
-		req.AppID = apps[0].AppID // the one asked about, and no other
+		req.AppID = installID(apps[0]) // the one asked about, and no other
 	}
 	res, err := client.PackageUninstall(ctx, req)
 	if err != nil {
@@ -136,7 +137,7 @@ func uninstallRun(ctx context.Context, opts *UninstallOptions) error {
 	}
 	for _, r := range res.Results {
 		if !opts.JSON {
-			fmt.Fprintf(opts.IO.Out, "Uninstalled package %s version %s (app %s)\n", r.PackageName, r.PackageVersion, r.AppID)
+			fmt.Fprintf(opts.IO.Out, "Uninstalled package %s version %s (%s)\n", r.PackageName, r.PackageVersion, installWhat(r.AppID, r.Module))
 		}
 		printNotes(notes, "Post-uninstall notes:", r.PostUninstallNotes)
 	}
@@ -166,7 +167,7 @@ func installs(ctx context.Context, client *apiclient.Client, name, appID string)
 		return nil, apiError(err, "listing the installs of package "+name, name, "")
 	}
 	apps := list.Packages
-	slices.SortFunc(apps, func(a, b packageapi.Installed) int { return strings.Compare(a.AppID, b.AppID) })
+	slices.SortFunc(apps, func(a, b packageapi.Installed) int { return strings.Compare(installID(a), installID(b)) })
 	switch {
 	case len(apps) == 0 && appID != "":
 		return nil, fmt.Errorf("package %s is not installed as app %s: see cairn package list %s", name, appID, name)
@@ -181,10 +182,28 @@ func installs(ctx context.Context, client *apiclient.Client, name, appID string)
 func ambiguous(name string, apps []packageapi.Installed) error {
 	ids := make([]string, len(apps))
 	for i, a := range apps {
-		ids[i] = a.AppID
+		ids[i] = installID(a)
 	}
-	return fmt.Errorf("package %s is installed as %d apps (%s): name one with --app-id, or pass --all to remove them all",
+	return fmt.Errorf("package %s is installed %d times (%s): name one with --app-id, or pass --all to remove them all",
 		name, len(apps), strings.Join(ids, ", "))
+}
+
+// installID names an install: its app id, or its module's name.
+func installID(p packageapi.Installed) string { return cmp.Or(p.AppID, p.Module) }
+
+// installWhat says what an install is: "app /web" or "module dns".
+func installWhat(appID, module string) string {
+	if appID == "" && module != "" {
+		return "module " + module
+	}
+	return "app " + appID
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func asApp(id string) string {

@@ -44,7 +44,7 @@ func TestUninstallSeveral(t *testing.T) {
 	api := newFakeAPI(t, nil)
 	installed2(api)
 	r := run(t, api.URL, "", false, "uninstall", "hello", "--yes")
-	if r.err == nil || r.err.Error() != "package hello is installed as 2 apps (/demo/hello, /hello): name one with --app-id, or pass --all to remove them all" {
+	if r.err == nil || r.err.Error() != "package hello is installed 2 times (/demo/hello, /hello): name one with --app-id, or pass --all to remove them all" {
 		t.Errorf("ambiguous: %v", r.err)
 	}
 	if api.request(packageapi.PathUninstall) != "" {

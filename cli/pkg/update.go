@@ -109,20 +109,21 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	if len(apps) > 1 {
 		ids := make([]string, len(apps))
 		for i, a := range apps {
-			ids[i] = a.AppID
+			ids[i] = installID(a)
 		}
-		return fmt.Errorf("package %s is installed as %d apps (%s): name one with --app-id", opts.Name, len(apps), strings.Join(ids, ", "))
+		return fmt.Errorf("package %s is installed %d times (%s): name one with --app-id", opts.Name, len(apps), strings.Join(ids, ", "))
 	}
-	appID := apps[0].AppID
+	appID := installID(apps[0])
+	inst := installWhat(apps[0].AppID, apps[0].Module) // "app /x" or "module x"
 	cur, err := client.ServiceDescribe(ctx, packageapi.ServiceDescribeRequest{AppID: appID})
 	if err != nil {
-		return apiError(err, "describing app "+appID, opts.Name, "")
+		return apiError(err, "describing "+inst, opts.Name, "")
 	}
 	if !change {
 		if opts.JSON {
 			return output.JSON(opts.IO.Out, cur)
 		}
-		return printServiceDescription(opts.IO, appID, cur)
+		return printServiceDescription(opts.IO, inst, appID, cur)
 	}
 
 	target := cur.Package.Version
@@ -130,7 +131,7 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 		target = opts.Version
 	}
 	if !opts.Yes {
-		what := fmt.Sprintf("App %s: package %s %s", appID, opts.Name, cur.Package.Version)
+		what := fmt.Sprintf("%s: package %s %s", capitalize(inst), opts.Name, cur.Package.Version)
 		if target != cur.Package.Version {
 			what += " → " + target
 		}
@@ -142,12 +143,12 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 		}
 		fmt.Fprintln(opts.IO.ErrOut, what+".")
 	}
-	if err := opts.confirm(opts.IO.In, opts.IO.ErrOut, "Continue updating?", "app "+appID+" not updated"); err != nil {
+	if err := opts.confirm(opts.IO.In, opts.IO.ErrOut, "Continue updating?", inst+" not updated"); err != nil {
 		return err
 	}
 
 	var w *deployment.Watcher
-	if opts.Wait {
+	if opts.Wait && apps[0].Module == "" {
 		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
 		defer w.Close()
 	}
@@ -161,21 +162,28 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 			return serr
 		}
 		if apiclient.PackageErrorType(err) == packageapi.ErrUpgradeNotAllowed {
-			return hint(err, "app %s cannot move from %s %s to %s (%s): see the versions it may move to with cairn package update %s --app-id %s",
-				appID, opts.Name, cur.Package.Version, target, err, opts.Name, appID)
+			return hint(err, "%s cannot move from %s %s to %s (%s): see the versions it may move to with cairn package update %s --app-id %s",
+				inst, opts.Name, cur.Package.Version, target, err, opts.Name, appID)
 		}
-		return apiError(err, "updating app "+appID+" to package "+opts.Name+" "+target, opts.Name, target)
+		return apiError(err, "updating "+inst+" to package "+opts.Name+" "+target, opts.Name, target)
 	}
 	if opts.JSON {
 		err = output.JSON(opts.IO.Out, res)
 	} else {
-		_, err = fmt.Fprintf(opts.IO.Out, "Updated app %s to package %s version %s (digest %s)\n",
-			appID, res.Package.Name, res.Package.Version, res.Package.Digest)
+		_, err = fmt.Fprintf(opts.IO.Out, "Updated %s to package %s version %s (digest %s)\n",
+			inst, res.Package.Name, res.Package.Version, res.Package.Digest)
 	}
-	if err != nil || w == nil || res.DeploymentID == "" {
+	var line string
+	switch {
+	case err != nil:
 		return err
+	case opts.Wait && res.Module != "":
+		line, err = waitModule(ctx, client, res.Module, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+	case w != nil && res.DeploymentID != "":
+		line, err = w.Wait(ctx, deployment.Target{DeploymentID: res.DeploymentID, AppID: appID})
+	default:
+		return nil
 	}
-	line, err := w.Wait(ctx, deployment.Target{DeploymentID: res.DeploymentID, AppID: appID})
 	if err != nil {
 		return err
 	}
@@ -187,10 +195,10 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 
 // printServiceDescription shows an installed package: its version, its
 // options and where it may go.
-func printServiceDescription(io cmdutil.IOStreams, appID string, d packageapi.ServiceDescribeResponse) error {
+func printServiceDescription(io cmdutil.IOStreams, inst, appID string, d packageapi.ServiceDescribeResponse) error {
 	p := d.Package
 	w := io.Out
-	fmt.Fprintf(w, "App %s runs package %s %s (digest %s) from %s\n", appID, p.Name, p.Version, p.Digest, output.Clean(p.Source))
+	fmt.Fprintf(w, "%s runs package %s %s (digest %s) from %s\n", capitalize(inst), p.Name, p.Version, p.Digest, output.Clean(p.Source))
 	none := func(vs []string) string {
 		if len(vs) == 0 {
 			return "none"

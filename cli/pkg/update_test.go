@@ -78,7 +78,7 @@ func TestUpdateWhichApp(t *testing.T) {
 	}
 	installed2(api)
 	if r := run(t, api.URL, "", false, "update", "hello", "--version", "1.0.0", "--yes"); r.err == nil ||
-		r.err.Error() != "package hello is installed as 2 apps (/demo/hello, /hello): name one with --app-id" {
+		r.err.Error() != "package hello is installed 2 times (/demo/hello, /hello): name one with --app-id" {
 		t.Errorf("ambiguous: %v", r.err)
 	}
 	if r := run(t, api.URL, "", false, "update", "hello", "--app-id", "/x", "--version", "1.0.0", "--yes"); r.err == nil ||

@@ -222,7 +222,7 @@ func startLocalAgents(rm *runningMaster, n int, dataDir string, base resources.R
 		}
 		cfg.Conn = nc
 		cfg.TaskEnv = clusterEnv(rm.APIURL, rm.NATSURL)
-		cfg.LaunchHook = rm.launchHooks.beforeLaunch
+		cfg.LaunchHook = rm.moduleHost.beforeLaunch
 		a, err := o.newAgent(cfg)
 		if err != nil {
 			nc.Close()

@@ -144,12 +144,13 @@ type runningMaster struct {
 	packageAPI lateHandler
 	// modulesAPI is mounted at /v1/modules and set once the module host runs.
 	modulesAPI lateHandler
-	// launchHooks are the module host's hooks, asked by this process's
-	// agents before every launch (none until the host runs).
-	launchHooks lateHooks
-	srv         *http.Server
-	done        chan error
-	cancel      context.CancelFunc
+	// moduleHost is the module host once it runs: its hooks are asked by
+	// this process's agents before every launch, and the package API
+	// installs module packages on it.
+	moduleHost lateHost
+	srv        *http.Server
+	done       chan error
+	cancel     context.CancelFunc
 }
 
 // healthGate answers /health with 503 while the cluster is still starting.

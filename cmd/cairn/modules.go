@@ -156,19 +156,21 @@ func startModuleHost(ctx context.Context, rm *runningMaster, dataDir string, o *
 	mh := &moduleHost{h: h, stop: cancel, done: make(chan error, 1)}
 	go func() { mh.done <- h.Run(mctx) }()
 	rm.modulesAPI.Set(h.Handler())
-	rm.launchHooks.h.Store(h)
+	rm.moduleHost.h.Store(h)
 	return mh, nil
 }
 
-// lateHooks gives agents the module host's hook modules once it runs.
-type lateHooks struct {
+// lateHost is the module host once it runs: it gives agents its hook
+// modules, and the package API installs module packages on it
+// (modulePackages).
+type lateHost struct {
 	h atomic.Pointer[host.Host]
 }
 
 // beforeLaunch is an agent.LaunchHook: the hook modules' environment
 // changes (their label changes cannot reach a task the master already
 // knows: they are dropped).
-func (l *lateHooks) beforeLaunch(ctx context.Context, t agent.LaunchInfo) (map[string]string, error) {
+func (l *lateHost) beforeLaunch(ctx context.Context, t agent.LaunchInfo) (map[string]string, error) {
 	h := l.h.Load()
 	if h == nil {
 		return nil, nil

@@ -120,7 +120,8 @@ func startPackageManager(ctx context.Context, rm *runningMaster, dataDir string,
 		pm.stop()
 		return nil, err
 	}
-	srv, err := repository.NewServer(ctx, repository.Config{Services: servicesClient{client}, Store: store,
+	mods := &modulePackages{dir: filepath.Join(dataDir, "modules", "packages"), host: &rm.moduleHost}
+	srv, err := repository.NewServer(ctx, repository.Config{Services: servicesClient{client}, Modules: mods, Store: store,
 		BuiltIn: builtIn, Logger: log.With("component", "packages")})
 	if err != nil {
 		pm.stop()

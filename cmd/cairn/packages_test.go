@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,7 +129,14 @@ func startTestCluster(t testing.TB, dataDir, packagesDir, registryAddr string, e
 func (c *testCluster) cairn(t testing.TB, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), append(args, "--url", c.API), cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
+	// --url goes before a "--" (after which everything is the task's).
+	args = slices.Clone(args)
+	at := len(args)
+	if i := slices.Index(args, "--"); i >= 0 {
+		at = i
+	}
+	args = slices.Insert(args, at, "--url", c.API)
+	code := run(context.Background(), args, cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
 		func(string) string { return "" })
 	return code, out.String(), errOut.String()
 }

@@ -230,7 +230,10 @@ func (h *Host) startLocked(ctx context.Context, spec moduleapi.Spec, source stri
 	m := &module{spec: spec, source: source, cancel: cancel, done: make(chan struct{}),
 		log: h.cfg.Logger.With("module", spec.Name),
 		status: moduleapi.Status{Name: spec.Name, Kind: spec.Kind, Path: spec.Path, SHA256: spec.SHA256,
-			Source: source, State: moduleapi.Starting}}
+			Source: source, Package: spec.Package, State: moduleapi.Starting}}
+	if spec.Package != nil {
+		m.status.Source = moduleapi.SourcePackage
+	}
 	h.modules[spec.Name] = m
 	go h.supervise(mctx, m)
 	return m

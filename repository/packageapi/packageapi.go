@@ -73,6 +73,7 @@ const (
 	ErrMethodNotAllowed      = "MethodNotAllowed"         // 405: every endpoint is POST
 	ErrEndpointNotFound      = "EndpointNotFound"         // 404: no such endpoint under /package/
 	ErrRequestTooLarge       = "RequestTooLarge"          // 413: request bodies are at most 1 MiB
+	ErrModulesUnavailable    = "ModulesUnavailable"       // 503: no module host takes module packages here, or it did not answer
 	ErrInternal              = "InternalError"            // 500: a bug, or the repository store failed (Message says which)
 )
 
@@ -164,10 +165,12 @@ type RenderResponse struct {
 }
 
 type InstallRequest struct {
-	PackageName    string         `json:"packageName"`
-	PackageVersion string         `json:"packageVersion,omitempty"`
-	AppID          string         `json:"appId,omitempty"`
-	Options        map[string]any `json:"options,omitempty"`
+	PackageName    string `json:"packageName"`
+	PackageVersion string `json:"packageVersion,omitempty"`
+	// AppID is the app to install as ("/<name>" by default); for a module
+	// package, the module's name (the package's name by default).
+	AppID   string         `json:"appId,omitempty"`
+	Options map[string]any `json:"options,omitempty"`
 }
 
 type InstallResponse struct {
@@ -178,6 +181,9 @@ type InstallResponse struct {
 	Source           string `json:"source"`
 	DeploymentID     string `json:"deploymentId,omitempty"`
 	PostInstallNotes string `json:"postInstallNotes,omitempty"`
+	// Module is the module's name when the package is a module (AppID is
+	// then empty): the master's module host runs it (GET /v1/modules).
+	Module string `json:"module,omitempty"`
 }
 
 // UninstallRequest: with AppID empty and All false, the package must be
@@ -194,6 +200,7 @@ type UninstallResult struct {
 	AppID              string `json:"appId"`
 	DeploymentID       string `json:"deploymentId,omitempty"`
 	PostUninstallNotes string `json:"postUninstallNotes,omitempty"`
+	Module             string `json:"module,omitempty"` // for a module package (AppID is then empty)
 }
 
 type UninstallResponse struct {
@@ -206,7 +213,8 @@ type ListRequest struct {
 	AppID       string `json:"appId,omitempty"`
 }
 
-// Installed is a package installed as an app, read from the app's labels.
+// Installed is a package installed as an app, read from the app's labels,
+// or as a module (Module set, AppID empty), read from the module host.
 type Installed struct {
 	AppID          string         `json:"appId"`
 	PackageName    string         `json:"packageName"`
@@ -219,6 +227,10 @@ type Installed struct {
 	TasksHealthy   int            `json:"tasksHealthy"`
 	Kind           string         `json:"kind,omitempty"`
 	Description    string         `json:"description,omitempty"`
+	// Module and ModuleState, for a module package: its name and state
+	// on the master's module host (starting, running, backoff, failed).
+	Module      string `json:"module,omitempty"`
+	ModuleState string `json:"moduleState,omitempty"`
 }
 
 type ListResponse struct {
@@ -287,4 +299,7 @@ type ServiceUpdateResponse struct {
 	Package         PackageDetails `json:"package"`
 	ResolvedOptions map[string]any `json:"resolvedOptions"`
 	DeploymentID    string         `json:"deploymentId,omitempty"`
+	// Module is set when the install is a module (restarted with the new
+	// version or options; there is no deployment).
+	Module string `json:"module,omitempty"`
 }

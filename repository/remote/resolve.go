@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -251,4 +252,23 @@ func (r *Repo) readConfig(ctx context.Context, repo *orasremote.Repository, desc
 		return m, invalid(nil, fmt.Sprintf("it holds package %s %s", m.Name, m.Version))
 	}
 	return m, nil
+}
+
+// FetchFile opens a file (a layer) of package name's artifact: its bytes
+// as the registry serves them, which the caller must check against
+// f.Digest (content.NewVerifyReader) before trusting them.
+func (r *Repo) FetchFile(ctx context.Context, name string, f packaging.File) (io.ReadCloser, error) {
+	d, err := digest.Parse(f.Digest)
+	if err != nil {
+		return nil, newError(ErrInvalid, err, "package %s: file %s has a bad digest %q", name, f.Name, f.Digest)
+	}
+	repo, err := r.repository(name)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := repo.Blobs().Fetch(ctx, ocispec.Descriptor{MediaType: packaging.FileMediaType, Digest: d, Size: f.Size})
+	if err != nil {
+		return nil, r.fail(err, fmt.Sprintf("fetching %s (%s) of package %s from %s", f.Path(), f.Digest, name, r.uri))
+	}
+	return rc, nil
 }

@@ -49,6 +49,27 @@ type Spec struct {
 	// JSON value) is passed as its JSON text; a JSON string is passed as
 	// the string's bytes (for modules that read another format).
 	Config json.RawMessage `json:"config,omitempty"`
+	// Package, when set, says the module was installed from a package of
+	// the repository (POST /package/install of a module package): its
+	// binary was fetched by digest, and the Package API lists and
+	// uninstalls it.
+	Package *PackageRef `json:"package,omitempty"`
+}
+
+// SourcePackage is the Status.Source of modules installed from packages.
+const SourcePackage = "package"
+
+// PackageRef is the package a module was installed from.
+type PackageRef struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Source is the repository's URI ("oci://host/namespace").
+	Source string `json:"source"`
+	// Digest is the package artifact's manifest digest ("sha256:...").
+	Digest string `json:"digest"`
+	// Options are the options the user gave (the config holds them with
+	// the schema's defaults applied).
+	Options map[string]any `json:"options,omitempty"`
 }
 
 // State is where a module is in its life.
@@ -77,9 +98,12 @@ type Status struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
 	// Source says where the module is configured: "config" (the host's
-	// configuration, read-only), "api" (added through POST /v1/modules).
+	// configuration, read-only), "api" (added through POST /v1/modules),
+	// "package" (installed from a package of the repository).
 	Source string `json:"source"`
-	State  State  `json:"state"`
+	// Package is the package the module was installed from, if any.
+	Package *PackageRef `json:"package,omitempty"`
+	State   State       `json:"state"`
 	// PID is the module process's id while it runs (0 otherwise).
 	PID int `json:"pid,omitempty"`
 	// Restarts counts the times the host started the module again after
@@ -155,6 +179,16 @@ func (s Spec) Normalize() (Spec, error) {
 		return s, fmt.Errorf("module %s: %w", s.Name, err)
 	}
 	s.SHA256 = sum
+	if p := s.Package; p != nil {
+		switch {
+		case p.Name == "":
+			return s, fmt.Errorf("module %s: package.name: missing; give the package the module was installed from", s.Name)
+		case p.Version == "":
+			return s, fmt.Errorf("module %s: package.version: missing; give the installed package's version", s.Name)
+		case !strings.HasPrefix(p.Digest, "sha256:"):
+			return s, fmt.Errorf("module %s: package.digest: %q is not a sha256 digest (sha256:...)", s.Name, p.Digest)
+		}
+	}
 	if len(bytes.TrimSpace(s.Config)) == 0 || bytes.Equal(bytes.TrimSpace(s.Config), []byte("null")) {
 		s.Config = nil
 	} else {
