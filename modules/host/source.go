@@ -21,12 +21,11 @@ import (
 //
 // Today there are two: the host's configuration (StaticSource) and the
 // modules added through the HTTP API (Store). Module packages installed
-// from the package repository will be a third: a Source listing the
-// installed packages of kind "module", each with its binary's path and
-// digest once the package is unpacked.
+// from the package repository are kept in the Store too, their spec
+// naming the package (Spec.Package; Status.Source "package").
 type Source interface {
 	// Name says where modules come from; it is each module's
-	// Status.Source ("config", "api", "packages").
+	// Status.Source ("config", "api").
 	Name() string
 	// Modules lists the source's modules.
 	Modules(ctx context.Context) ([]moduleapi.Spec, error)
