@@ -441,6 +441,11 @@ func TestConfigRoundTrip(t *testing.T) {
 	}
 	r = runCLI(t, env, "agent", "list")
 	r.wantCode(t, 0)
+	r = runCLI(t, with(env, "CAIRN_URL", down), "config", "current")
+	r.wantCode(t, 0)
+	if r.stdout != "dev\n" || !strings.Contains(r.stderr, `$CAIRN_URL is given: commands use its URL, not cluster "dev"'s`) {
+		t.Errorf("current under $CAIRN_URL: %q, %q", r.stdout, r.stderr)
+	}
 	r = runCLI(t, env, "config", "use", "nope")
 	r.wantCode(t, 1)
 	if !strings.Contains(r.stderr, "dev, down") {
