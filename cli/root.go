@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-dc/cairn/cli/framework"
 	"github.com/cairn-dc/cairn/cli/job"
 	"github.com/cairn-dc/cairn/cli/module"
+	"github.com/cairn-dc/cairn/cli/node"
 	"github.com/cairn-dc/cairn/cli/pkg"
 	"github.com/cairn-dc/cairn/cli/repo"
 	"github.com/cairn-dc/cairn/cli/task"
@@ -72,5 +73,6 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.AddCommand(config.NewCmdConfig(f))
 	root.AddCommand(completion.NewCmdCompletion(f, nil))
 	root.AddCommand(clitui.NewCmdTUI(f, nil))
+	root.AddCommand(node.NewCmdNode(f))
 	return root
 }

@@ -213,7 +213,8 @@ func agentIDParam(w http.ResponseWriter, r *http.Request) (protocol.AgentID, boo
 }
 
 // agentOp runs op on the loop and answers with its result; a success is
-// answered only once the batch that made it is durable.
+// answered only once the batch that made it is durable, and is in the
+// snapshot the read endpoints serve.
 func (m *Master) agentOp(w http.ResponseWriter, r *http.Request, verb string, op func() agentOpResult) {
 	res := make(chan agentOpResult, 1)
 	fn := func() {
@@ -222,7 +223,12 @@ func (m *Master) agentOp(w http.ResponseWriter, r *http.Request, verb string, op
 			res <- out
 			return
 		}
-		m.later(func() { res <- out })
+		m.later(func() {
+			// Read-your-writes: the operator API shows the change before
+			// the answer leaves (a CLI polls /v1/agents right after).
+			m.publishSnapshot(time.Now())
+			res <- out
+		})
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), opConfirmTimeout)
 	defer cancel()

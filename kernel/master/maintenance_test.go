@@ -155,6 +155,11 @@ func TestDrainKillsTasksStopsOffersAndUndrainOffersAgain(t *testing.T) {
 	if ag.Status != protocol.AgentDraining {
 		t.Fatalf("status right after the drain: %s, want DRAINING (two tasks were running)", ag.Status)
 	}
+	// The read endpoints show the drain as soon as it is answered.
+	var mt protocol.Maintenance
+	if code := getJSON(t, url+"/v1/maintenance", "", &mt); code != 200 || len(mt.Agents) != 1 || mt.Agents[0].Drain == nil {
+		t.Fatalf("maintenance right after the drain: %d %+v", code, mt)
+	}
 	// Both tasks are killed with the drain's reason and a message naming it.
 	killed := map[protocol.TaskID]protocol.TaskStatus{}
 	for len(killed) < 2 { // in either order
@@ -186,7 +191,6 @@ func TestDrainKillsTasksStopsOffersAndUndrainOffersAgain(t *testing.T) {
 	if drained.Drain.State != protocol.DrainDrained || drained.Drain.DrainedTime < drained.Drain.Since || drained.ActiveTasks != 0 {
 		t.Fatalf("drained agent: %+v drain %+v", drained, drained.Drain)
 	}
-	var mt protocol.Maintenance
 	if code := getJSON(t, url+"/v1/maintenance", "", &mt); code != 200 || len(mt.Agents) != 1 || mt.Agents[0].ID != a.ID() || mt.Agents[0].Status != protocol.AgentDrained {
 		t.Fatalf("maintenance: %d %+v", code, mt)
 	}

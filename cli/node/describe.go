@@ -1,0 +1,118 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-dc/cairn/cli/agent"
+	"github.com/cairn-dc/cairn/cli/apiclient"
+	"github.com/cairn-dc/cairn/cli/cmdutil"
+	"github.com/cairn-dc/cairn/cli/output"
+	"github.com/cairn-dc/cairn/kernel/protocol"
+)
+
+// DescribeOptions are the inputs of "cairn node describe".
+type DescribeOptions struct {
+	IO        cmdutil.IOStreams
+	APIClient func() (*apiclient.Client, error)
+	// Now is the current time, for "since 5m" (time.Now when nil).
+	Now func() time.Time
+
+	// Agent is an agent ID, a unique ID prefix or a hostname.
+	Agent string
+	JSON  bool
+}
+
+// NewCmdDescribe returns "cairn node describe". runF replaces the run
+// function in tests (nil runs describeRun).
+func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOptions) error) *cobra.Command {
+	opts := &DescribeOptions{IO: f.IOStreams, APIClient: f.APIClient}
+	cmd := &cobra.Command{
+		Use:     "describe AGENT",
+		Aliases: []string{"show"},
+		Short:   "Show an agent's maintenance state",
+		Long: "Show an agent's status and maintenance: draining or drained since when,\n" +
+			"why, the drain's grace period and the tasks left. \"cairn agent describe\"\n" +
+			"shows its resources and tasks.",
+		Example:           "  cairn node describe agent-1\n  cairn node describe 01JB8X --json",
+		Args:              cmdutil.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, agent.Candidates),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Agent = strings.TrimSpace(args[0])
+			if opts.Agent == "" {
+				return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname (see cairn node list)")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return describeRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, `print {"id", "hostname", "status", "active_tasks", "drain"} as JSON`)
+	return cmd
+}
+
+func describeRun(ctx context.Context, opts *DescribeOptions) error {
+	client, err := opts.APIClient()
+	if err != nil {
+		return err
+	}
+	a, err := resolve(ctx, client, opts.Agent)
+	if err != nil {
+		return err
+	}
+	n := nodeOf(a)
+	if opts.JSON {
+		return output.JSON(opts.IO.Out, n)
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 3, ' ', 0)
+	field := func(name, value string) {
+		if value = output.Clean(value); value == "" {
+			value = "-"
+		}
+		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
+	}
+	field("ID", string(n.ID))
+	field("Hostname", n.Hostname)
+	field("Status", string(n.Status))
+	field("Active tasks", strconv.Itoa(n.ActiveTasks))
+	if d := n.Drain; d != nil {
+		field("Maintenance", string(d.State))
+		field("Draining since", since(d.Since, now()))
+		if d.DrainedTime > 0 {
+			field("Drained since", since(d.DrainedTime, now()))
+		}
+		field("Reason", d.Reason)
+		grace := "the tasks' own kill policies"
+		if g := d.GracePeriodSeconds; g != nil {
+			grace = (time.Duration(*g * float64(time.Second))).String()
+		}
+		field("Grace period", grace)
+	} else {
+		field("Maintenance", "none (cairn node drain "+n.Hostname+" to drain it)")
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("writing agent: %w", err)
+	}
+	return nil
+}
+
+// since prints a wire timestamp and how long ago it was.
+func since(ts float64, now time.Time) string {
+	t := fromTimestamp(ts)
+	return t.Local().Format("2006-01-02 15:04:05 MST") + " (" + output.Age(now.Sub(t)) + " ago)"
+}
+
+func nodeOf(a protocol.Agent) Node {
+	return Node{ID: a.ID, Hostname: a.Hostname, Status: a.Status, ActiveTasks: a.ActiveTasks, Drain: a.Drain}
+}

@@ -1,0 +1,59 @@
+// Package node is "cairn node": maintenance of the cluster's machines.
+// Draining an agent (Mesos' DRAIN_AGENT) stops its offers and has the master
+// kill its tasks so their frameworks move them; undraining it (Mesos'
+// REACTIVATE_AGENT) makes it offer again.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-dc/cairn/cli/apiclient"
+	"github.com/cairn-dc/cairn/cli/cmdutil"
+	"github.com/cairn-dc/cairn/kernel/protocol"
+)
+
+// NewCmdNode returns "cairn node" and its verbs.
+func NewCmdNode(f *cmdutil.Factory) *cobra.Command {
+	cmd := cmdutil.NewNounCmd("node", "Drain and undrain agents for maintenance",
+		"Maintenance of the cluster's machines. A drained agent gets no new offers\n"+
+			"and the master kills its tasks (TASK_KILLED, REASON_AGENT_DRAINING) so\n"+
+			"their frameworks start them elsewhere; the services framework does so at\n"+
+			"once. Undrain it when the maintenance is over. The mark survives master\n"+
+			"restarts and the agent's own restarts.")
+	cmd.AddCommand(
+		NewCmdList(f, nil),
+		NewCmdDescribe(f, nil),
+		NewCmdDrain(f, nil),
+		NewCmdUndrain(f, nil),
+	)
+	return cmd
+}
+
+// resolve finds the agent named by q (ID, unique ID prefix or hostname).
+func resolve(ctx context.Context, client *apiclient.Client, q string) (protocol.Agent, error) {
+	return client.ResolveAgent(ctx, q)
+}
+
+// apiError turns the master's 404 and 409 into their message alone (they
+// already say what to do); other errors say what was being done.
+func apiError(what string, err error) error {
+	var ae *apiclient.APIError
+	if errors.As(err, &ae) && ae.Message != "" &&
+		(ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusConflict || ae.StatusCode == http.StatusBadRequest) {
+		return errors.New(ae.Message)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// name is how an agent is named in messages: "host-1 (01JB8X…)".
+func name(a protocol.Agent) string {
+	if a.Hostname == "" {
+		return string(a.ID)
+	}
+	return fmt.Sprintf("%s (%s)", a.Hostname, a.ID)
+}
