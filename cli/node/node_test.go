@@ -148,7 +148,10 @@ func run(t *testing.T, url string, args ...string) (string, string, error) {
 	cmd.AddCommand(
 		NewCmdList(f, func(ctx context.Context, o *ListOptions) error { o.Now = now; return listRun(ctx, o) }),
 		NewCmdDescribe(f, func(ctx context.Context, o *DescribeOptions) error { o.Now = now; return describeRun(ctx, o) }),
-		NewCmdDrain(f, func(ctx context.Context, o *DrainOptions) error { o.PollInterval = 5 * time.Millisecond; return drainRun(ctx, o) }),
+		NewCmdDrain(f, func(ctx context.Context, o *DrainOptions) error {
+			o.PollInterval = 5 * time.Millisecond
+			return drainRun(ctx, o)
+		}),
 		NewCmdUndrain(f, nil),
 	)
 	cmd.SetArgs(args)
