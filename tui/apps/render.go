@@ -14,6 +14,10 @@ func (p *page) Render(width, height int) string {
 	if width <= 0 || height <= 0 {
 		return ""
 	}
+	if p.env.Client == nil {
+		th := p.env.Theme
+		return view.Clip(th.Title.Render("Apps")+"\n"+th.Muted.Render(view.NoClientText), width, height)
+	}
 	var footer []string
 	if p.scale != nil {
 		in := p.scale.input

@@ -9,8 +9,8 @@ package jobs
 import (
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
 	"github.com/cairn-dc/cairn/tui/view"
@@ -65,6 +65,9 @@ func New(env view.Env) view.Page {
 func (p *page) Title() string { return "Jobs" }
 
 func (p *page) Init() tea.Cmd {
+	if p.env.Client == nil {
+		return nil // no master to ask (a shell tested without one)
+	}
 	if p.refresh.Now() {
 		return p.fetch()
 	}
@@ -82,6 +85,9 @@ func (p *page) Keys() []key.Binding {
 }
 
 func (p *page) Update(msg tea.Msg) (view.Page, tea.Cmd) {
+	if p.env.Client == nil {
+		return p, nil
+	}
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		return p, p.key(msg)

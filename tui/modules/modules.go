@@ -74,6 +74,9 @@ func New(env view.Env) view.Page {
 func (p *page) Title() string { return "Modules" }
 
 func (p *page) Init() tea.Cmd {
+	if p.env.Client == nil {
+		return nil // no master to ask (a shell tested without one)
+	}
 	if p.refresh.Now() {
 		return p.fetch()
 	}
@@ -91,6 +94,9 @@ func (p *page) Keys() []key.Binding {
 }
 
 func (p *page) Update(msg tea.Msg) (view.Page, tea.Cmd) {
+	if p.env.Client == nil {
+		return p, nil
+	}
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		return p, p.key(msg)

@@ -15,6 +15,10 @@ func (p *page) Render(width, height int) string {
 	if width <= 0 || height <= 0 {
 		return ""
 	}
+	if p.env.Client == nil {
+		th := p.env.Theme
+		return view.Clip(th.Title.Render("Modules")+"\n"+th.Muted.Render(view.NoClientText), width, height)
+	}
 	var body string
 	if p.detail != "" {
 		body = p.renderDetail(width)

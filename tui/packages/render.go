@@ -12,6 +12,10 @@ func (p *page) Render(width, height int) string {
 	if width <= 0 || height <= 0 {
 		return ""
 	}
+	if p.env.Client == nil {
+		th := p.env.Theme
+		return view.Clip(th.Title.Render("Packages")+"\n"+th.Muted.Render(view.NoClientText), width, height)
+	}
 	var footer []string
 	if p.search != nil {
 		in := *p.search

@@ -54,3 +54,7 @@ func (r *Refresher) Done() bool {
 
 // InFlight reports whether a fetch runs.
 func (r *Refresher) InFlight() bool { return r.inFlight }
+
+// NoClientText is what a page shows when Env.Client is nil (a shell run
+// without a master, as its tests do): it fetches nothing.
+const NoClientText = "No master to ask: this TUI has no operator API client (cairn tui connects to --url)."
