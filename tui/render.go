@@ -77,11 +77,16 @@ func (m *Model) tabBar(width int) string {
 	for i, p := range m.pages {
 		labels[i] = p.Title()
 	}
-	pad := 1
+	// Each tab is " n Title " (pad 1), else " n Title" (half), else its
+	// title shortened until all fit.
+	pad, half := 1, false
 	fits := func(n int) bool { // n: the longest a title may be
 		total := 0
 		for i, l := range labels {
 			total += len(strconv.Itoa(i+1)) + 1 + min(ansi.StringWidth(l), n) + 2*pad
+			if half {
+				total--
+			}
 		}
 		return total <= width
 	}
@@ -89,17 +94,23 @@ func (m *Model) tabBar(width int) string {
 	for _, l := range labels {
 		longest = max(longest, ansi.StringWidth(l))
 	}
+	if !fits(longest) {
+		half = true
+	}
 	for longest > 3 && !fits(longest) {
 		longest--
 	}
 	if !fits(longest) {
-		pad = 0
+		pad, half = 0, false
 	}
 	m.tabs = m.tabs[:0]
 	var b strings.Builder
 	x := 0
 	for i, l := range labels {
-		text := strings.Repeat(" ", pad) + strconv.Itoa(i+1) + " " + view.Fit(l, longest) + strings.Repeat(" ", pad)
+		text := strings.Repeat(" ", pad) + strconv.Itoa(i+1) + " " + view.Fit(l, longest)
+		if !half {
+			text += strings.Repeat(" ", pad)
+		}
 		style := lipgloss.NewStyle()
 		if i == m.active {
 			style = th.TabOn.Padding(0)
