@@ -107,10 +107,11 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	return nil
 }
 
-// since prints a wire timestamp and how long ago it was.
+// since prints a wire timestamp as RFC 3339 in UTC and how long ago it
+// was, as every describe view does.
 func since(ts float64, now time.Time) string {
 	t := fromTimestamp(ts)
-	return t.Local().Format("2006-01-02 15:04:05 MST") + " (" + output.Age(now.Sub(t)) + " ago)"
+	return t.UTC().Format(time.RFC3339) + " (" + output.Age(now.Sub(t)) + " ago)"
 }
 
 func nodeOf(a protocol.Agent) Node {

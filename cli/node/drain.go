@@ -166,7 +166,7 @@ const maxLookFailures = 5
 
 // waitDrained polls the agent until it is DRAINED, showing how many tasks
 // are left: a status line on a terminal, else a line on stderr each time
-// the count changes.
+// the count changes (none with --json).
 func waitDrained(ctx context.Context, client *apiclient.Client, a protocol.Agent, opts *DrainOptions) (protocol.Agent, error) {
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -178,6 +178,7 @@ func waitDrained(ctx context.Context, client *apiclient.Client, a protocol.Agent
 		poll = time.Second
 	}
 	var status *output.Status
+	quiet := opts.JSON && !opts.ErrIsTerminal // scripts: no progress lines
 	if opts.ErrIsTerminal {
 		status = output.NewStatus(opts.IO.ErrOut, output.TerminalWidth(opts.IO.ErrOut))
 		defer status.Clear()
@@ -191,7 +192,7 @@ func waitDrained(ctx context.Context, client *apiclient.Client, a protocol.Agent
 		switch {
 		case status != nil:
 			status.Set(line)
-		case line != last:
+		case line != last && !quiet:
 			fmt.Fprintln(opts.IO.ErrOut, line)
 		}
 		last = line

@@ -226,8 +226,8 @@ func TestDescribe(t *testing.T) {
 		lines[strings.Join(strings.Fields(l), " ")] = true
 	}
 	for _, w := range []string{"ID: 01JB8X5Q2M3N4P5R6S7T8V9W0B", "Hostname: node-b", "Status: DRAINED", "Active tasks: 0", "Maintenance: DRAINED",
-		"Draining since: " + t0.Local().Format("2006-01-02 15:04:05 MST") + " (2h ago)",
-		"Drained since: " + t0.Add(time.Minute).Local().Format("2006-01-02 15:04:05 MST") + " (1h ago)",
+		"Draining since: " + "2025-03-01T12:00:00Z" + " (2h ago)",
+		"Drained since: " + "2025-03-01T12:01:00Z" + " (1h ago)",
 		"Reason: disk swap", "Grace period: 30s"} {
 		if !lines[w] {
 			t.Fatalf("describe lacks %q:\n%s", w, out)
