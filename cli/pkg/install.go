@@ -125,7 +125,7 @@ func installRun(ctx context.Context, opts *InstallOptions) error {
 	var w *deployment.Watcher
 	if opts.Wait && !isModule {
 		// Subscribed before the install, so that no event of its deployment is missed.
-		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal && !opts.JSON, nil, opts.PollInterval))
 		defer w.Close()
 	}
 	// The version described (and whose notes were shown) is the one installed.
@@ -147,7 +147,7 @@ func installRun(ctx context.Context, opts *InstallOptions) error {
 	var line string
 	switch {
 	case opts.Wait && res.Module != "":
-		line, err = waitModule(ctx, client, res.Module, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+		line, err = waitModule(ctx, client, res.Module, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal && !opts.JSON, nil, opts.PollInterval))
 	case w != nil:
 		line, err = waitInstalled(ctx, opts, client, w, res)
 	default:
@@ -180,7 +180,7 @@ func waitInstalled(ctx context.Context, opts *InstallOptions, client *apiclient.
 	if res.DeploymentID != "" {
 		return w.Wait(ctx, deployment.Target{DeploymentID: res.DeploymentID, AppID: res.AppID})
 	}
-	return waitRunning(ctx, client, res.AppID, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+	return waitRunning(ctx, client, res.AppID, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal && !opts.JSON, nil, opts.PollInterval))
 }
 
 // maxLookFailures is how many looks at an app in a row may fail before

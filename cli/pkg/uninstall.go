@@ -111,7 +111,7 @@ func uninstallRun(ctx context.Context, opts *UninstallOptions) error {
 
 	var w *deployment.Watcher
 	if opts.Wait {
-		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal && !opts.JSON, nil, opts.PollInterval))
 		defer w.Close()
 	}
 	req := packageapi.UninstallRequest{PackageName: opts.Name, AppID: opts.AppID, All: opts.All}

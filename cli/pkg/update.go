@@ -149,7 +149,7 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 
 	var w *deployment.Watcher
 	if opts.Wait && apps[0].Module == "" {
-		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+		w = deployment.NewWatcher(ctx, client, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal && !opts.JSON, nil, opts.PollInterval))
 		defer w.Close()
 	}
 	req := packageapi.ServiceUpdateRequest{AppID: appID, Options: userOpts, Replace: opts.ReplaceOptions}
@@ -178,7 +178,7 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	case err != nil:
 		return err
 	case opts.Wait && res.Module != "":
-		line, err = waitModule(ctx, client, res.Module, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal, nil, opts.PollInterval))
+		line, err = waitModule(ctx, client, res.Module, deployment.ProgressConfig(opts.IO.ErrOut, opts.ErrIsTerminal && !opts.JSON, nil, opts.PollInterval))
 	case w != nil && res.DeploymentID != "":
 		line, err = w.Wait(ctx, deployment.Target{DeploymentID: res.DeploymentID, AppID: appID})
 	default:

@@ -40,6 +40,9 @@ type agentOptions struct {
 	// PlainHTTPRegistries are registries (host:port) reached over plain
 	// http besides loopback ones.
 	PlainHTTPRegistries []string
+	// ModulesConfig lists hook modules a standalone agent runs (cairn up's
+	// agents use the master's module host instead).
+	ModulesConfig string
 }
 
 func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
@@ -51,6 +54,7 @@ func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
 		fs.StringVar(&o.Resources, "resources", "", "`resources` overriding detection, e.g. cpus:4;mem:8192;ports:[31000-32000]")
 		fs.StringVar(&o.HTTPAddr, "http", "127.0.0.1:5051", "agent API listen `address` (sandbox files, task logs)")
 		fs.StringVar(&o.MasterURL, "master-url", "", "the master's operator API `url`, told to tasks as CAIRN_URL (frameworks run as tasks find the cluster with it)")
+		fs.StringVar(&o.ModulesConfig, "modules-config", "", "JSON `file` listing hook modules to ask before every launch ([{\"name\", \"kind\": \"hook\", \"path\", \"sha256\", \"config\"}])")
 	}
 	fs.StringVar(&o.Attributes, "attributes", "", "agent `attributes`, e.g. rack:r1;zone:a")
 	fs.StringVar(&o.Isolation, "isolation", "auto", "task isolation: auto (cgroups when root), cgroups (required) or none")
@@ -160,6 +164,14 @@ supervisor process the agent starts; a restarted agent re-attaches to them.`,
 			defer nc.Close()
 			cfg.Conn = nc
 			cfg.TaskEnv = clusterEnv(o.MasterURL, o.NATSURL)
+			if o.ModulesConfig != "" {
+				hooks, mh, err := startAgentHooks(cmd.Context(), o.ModulesConfig, log)
+				if err != nil {
+					return err
+				}
+				defer mh.shutdown()
+				cfg.LaunchHook = hooks.beforeLaunch
+			}
 			a, err := o.newAgent(cfg)
 			if err != nil {
 				return err

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-dc/cairn/cli"
 	"github.com/cairn-dc/cairn/modules/host/moduleapi"
 )
 
@@ -135,5 +141,60 @@ func TestModulePackage(t *testing.T) {
 	}
 	if out := c.mustCairn(t, "task", "run", "--wait", "--", "sh", "-c", "echo greeting=$ECHO_GREETING"); !strings.Contains(out, "greeting=\n") {
 		t.Errorf("a task launched after the uninstall still greeted: %q", out)
+	}
+}
+
+// TestAgentHookModules: a standalone agent (cairn agent run) asks the hook
+// modules of its --modules-config before every launch, and refuses a
+// watcher there.
+func TestAgentHookModules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: runs a cluster and a standalone agent with a hook module")
+	}
+	work := t.TempDir()
+	buildEchoPackage(t, work)
+	bin := filepath.Join(work, "echo", "bin", runtime.GOOS+"-"+runtime.GOARCH, "echo")
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	spec := func(kind string) string {
+		return fmt.Sprintf(`[{"name": "greeter", "kind": %q, "path": %q, "sha256": %q, "config": {"greeting": "hello from the agent"}}]`,
+			kind, bin, hex.EncodeToString(sum[:]))
+	}
+	hooks, watchers := filepath.Join(work, "hooks.json"), filepath.Join(work, "watchers.json")
+	if err := os.WriteFile(hooks, []byte(spec("hook")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(watchers, []byte(spec("watcher")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := startTestCluster(t, filepath.Join(work, "data"), filepath.Join(work, "no-packages"), "none", "--dns", "none", "--agents", "0")
+	defer func() { c.stop() }()
+	if c.NATS == "" {
+		t.Fatal("cairn up printed no NATS URL")
+	}
+	agentArgs := func(config string) []string {
+		return []string{"agent", "run", "--nats-url", c.NATS, "--master-url", c.API, "--work-dir", filepath.Join(work, "agent"),
+			"--hostname", "standalone", "--http", "127.0.0.1:0", "--resources", "cpus:2;mem:1024;disk:1024;ports:[32100-32199]",
+			"--modules-config", config}
+	}
+	if code, _, errOut := runMain(t, nil, agentArgs(watchers)...); code == 0 || !strings.Contains(errOut, "an agent runs hook modules only") {
+		t.Errorf("cairn agent run with a watcher: exit %d: %s", code, errOut)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	errOut := &syncBuffer{}
+	go func() {
+		done <- run(ctx, agentArgs(hooks), cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: errOut}, func(string) string { return "" })
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if out := c.mustCairn(t, "task", "run", "--wait", "--", "sh", "-c", "echo $ECHO_GREETING on $HOST"); !strings.Contains(out, "hello from the agent, ") {
+		t.Errorf("a task on the standalone agent: %q (agent log: %s)", out, errOut.String())
 	}
 }

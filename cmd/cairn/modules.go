@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -178,6 +179,75 @@ func (l *lateHost) beforeLaunch(ctx context.Context, t agent.LaunchInfo) (map[st
 	env, _, err := h.BeforeLaunch(ctx, sdk.TaskLaunchInfo{TaskID: string(t.TaskID), Name: t.Name, FrameworkID: string(t.FrameworkID),
 		Env: t.Env, Labels: t.Labels, Command: t.Command})
 	return env, err
+}
+
+// startAgentHooks runs the hook modules listed in file (a JSON list of
+// specs, as --modules-config) for a standalone agent, which asks them
+// before every launch. Watchers are refused: they follow the cluster on
+// the master's module host.
+func startAgentHooks(ctx context.Context, file string, log *slog.Logger) (*lateHost, *moduleHost, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--modules-config: %w", err)
+	}
+	specs, err := host.DecodeSpecs(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--modules-config %s: %w", file, err)
+	}
+	for _, s := range specs {
+		if s.Kind != moduleapi.KindHook {
+			return nil, nil, fmt.Errorf("--modules-config %s: module %s is a %s: an agent runs hook modules only (watchers run on the master's module host: cairn master --modules-config)", file, s.Name, s.Kind)
+		}
+	}
+	h, err := host.New(host.Config{Logger: log.With("component", "modules"), Sources: []host.Source{host.StaticSource(specs...)}})
+	if err != nil {
+		return nil, nil, err
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	mh := &moduleHost{h: h, stop: cancel, done: make(chan error, 1)}
+	go func() { mh.done <- h.Run(mctx) }()
+	// The agent launches nothing before its hooks have started (or failed):
+	// a task must not miss their changes because it came first.
+	wait, stop := context.WithTimeout(ctx, hookStartWait)
+	defer stop()
+	for !hooksStarted(h, len(specs)) {
+		select {
+		case <-wait.Done():
+			log.Warn("hook modules still starting; the agent starts without waiting longer", "waited", hookStartWait)
+			return lateHostOf(h), mh, nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for _, st := range h.List() {
+		if st.State != moduleapi.Running {
+			log.Warn("a hook module is not running: tasks launch without its changes until it does", "module", st.Name, "state", st.State, "err", st.LastError)
+		}
+	}
+	return lateHostOf(h), mh, nil
+}
+
+// hookStartWait bounds how long a standalone agent waits for its hook
+// modules to start.
+const hookStartWait = 30 * time.Second
+
+// hooksStarted says whether all n modules of h are past starting.
+func hooksStarted(h *host.Host, n int) bool {
+	list := h.List()
+	if len(list) < n {
+		return false
+	}
+	for _, st := range list {
+		if st.State == moduleapi.Starting {
+			return false
+		}
+	}
+	return true
+}
+
+func lateHostOf(h *host.Host) *lateHost {
+	l := &lateHost{}
+	l.h.Store(h)
+	return l
 }
 
 // shutdown stops every module.

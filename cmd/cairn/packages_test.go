@@ -82,6 +82,7 @@ func buildHello(t testing.TB, dir, version string, extra []byte) string {
 type testCluster struct {
 	API      string
 	Registry string // host:port of the embedded registry
+	NATS     string // the embedded NATS's URL
 	stop     func()
 }
 
@@ -103,6 +104,9 @@ func startTestCluster(t testing.TB, dataDir, packagesDir, registryAddr string, e
 	}()
 	api := regexp.MustCompile(`operator API\s+(http://\S+)`)
 	reg := regexp.MustCompile(`registry\s+oci://(\S+)/cairn`)
+	if registryAddr == "none" {
+		reg = regexp.MustCompile(`(packages)\s+/package/ \(no embedded registry`)
+	}
 	for deadline := time.Now().Add(60 * time.Second); api.FindStringSubmatch(out.String()) == nil || reg.FindStringSubmatch(out.String()) == nil; time.Sleep(10 * time.Millisecond) {
 		select {
 		case code := <-done:
@@ -116,6 +120,9 @@ func startTestCluster(t testing.TB, dataDir, packagesDir, registryAddr string, e
 		}
 	}
 	c := &testCluster{API: api.FindStringSubmatch(out.String())[1], Registry: reg.FindStringSubmatch(out.String())[1]}
+	if m := regexp.MustCompile(`NATS\s+(nats://\S+)`).FindStringSubmatch(out.String()); m != nil {
+		c.NATS = m[1]
+	}
 	c.stop = func() {
 		cancel()
 		if code := <-done; code != 0 {
