@@ -23,12 +23,19 @@ import (
 // probe asks the running program for its screen; the program's filter
 // (which runs on the program's goroutine) answers, so tests read the
 // model without racing its Update.
-type probe struct{ reply chan string }
+type probe struct {
+	reply chan string
+	raw   bool // the screen with its escape sequences
+}
 
 // probeFilter answers probes with the model's screen, as plain text.
 func probeFilter(m tea.Model, msg tea.Msg) tea.Msg {
 	if p, ok := msg.(probe); ok {
-		p.reply <- ansi.Strip(m.(*tui.Model).Render())
+		s := m.(*tui.Model).Render()
+		if !p.raw {
+			s = ansi.Strip(s)
+		}
+		p.reply <- s
 		return nil
 	}
 	return msg
@@ -149,6 +156,18 @@ func TestLiveTasks(t *testing.T) {
 	waitScreen(t, tm, 5*time.Second, "the other run still running", row(regexp.QuoteMeta(string(other.ID))+` +other +RUNNING`))
 	tm.Send(press("1"))
 	waitScreen(t, tm, 10*time.Second, "the overview's task counts", has("RUNNING 1", "KILLED 1"))
+
+	// Drain the first agent from the agents page, then undrain it.
+	tm.Send(press("2"))
+	waitScreen(t, tm, 5*time.Second, "the agents page", row(`\S+ +host-1 +ACTIVE`))
+	tm.Send(press("d"))
+	waitScreen(t, tm, 5*time.Second, "the drain confirmation", has("Confirm", "Drain host-1?"))
+	tm.Send(press("y"))
+	waitScreen(t, tm, 10*time.Second, "host-1 drained", row(`\S+ +host-1 +DRAIN(ING|ED)`))
+	tm.Send(press("u"))
+	waitScreen(t, tm, 5*time.Second, "the undrain confirmation", has("Confirm", "Undrain host-1?"))
+	tm.Send(press("y"))
+	waitScreen(t, tm, 10*time.Second, "host-1 active again", row(`\S+ +host-1 +ACTIVE`))
 
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))

@@ -171,7 +171,7 @@ func (p *Page) agents() ui.Section {
 		counts[a.Status]++
 	}
 	var sum []string
-	for _, s := range []protocol.AgentStatus{protocol.AgentActive, protocol.AgentDraining, protocol.AgentUnreachable, protocol.AgentRemoved} {
+	for _, s := range []protocol.AgentStatus{protocol.AgentActive, protocol.AgentDraining, protocol.AgentDrained, protocol.AgentUnreachable, protocol.AgentRemoved} {
 		if counts[s] > 0 {
 			sum = append(sum, fmt.Sprintf("%d %s", counts[s], strings.ToLower(string(s))))
 		}

@@ -36,7 +36,7 @@ func AgentStatus(th view.Theme, st protocol.AgentStatus) view.Cell {
 	switch st {
 	case protocol.AgentActive:
 		return view.Styled(string(st), th.OK)
-	case protocol.AgentDraining:
+	case protocol.AgentDraining, protocol.AgentDrained:
 		return view.Styled(string(st), th.Warn)
 	}
 	return view.Styled(string(st), th.Bad)
