@@ -205,13 +205,15 @@ func (p *Page) frameworks() ui.Section {
 			if len(fs) == 0 {
 				return []string{th.Muted.Render(" none subscribed")}
 			}
+			idw := ui.IDWidth(width, 53)
 			t := view.Table{Cursor: -1, Columns: []view.Column{
-				{Title: "NAME", Width: 12, Flex: 1}, {Title: "STATUS", Width: 12}, {Title: "TASKS", Width: 5},
-				{Title: "CPUS", Width: 6}, {Title: "MEM", Width: 6},
+				{Title: "NAME", Width: 14}, {Title: "STATUS", Width: 12}, {Title: "TASKS", Width: 5},
+				{Title: "CPUS", Width: 6}, {Title: "MEM", Width: 6}, {Title: "ID", Width: idw},
 			}}
 			for _, f := range fs {
 				t.Rows = append(t.Rows, []view.Cell{view.Plain(f.Name), ui.Connected(th, f), view.Plain(fmt.Sprint(f.ActiveTasks)),
-					view.Plain(ui.Amount(f.UsedResources, "cpus")), view.Plain(ui.Amount(f.UsedResources, "mem"))})
+					view.Plain(ui.Amount(f.UsedResources, "cpus")), view.Plain(ui.Amount(f.UsedResources, "mem")),
+					view.Plain(ui.ShortID(string(f.ID), idw))})
 			}
 			return ui.Lines(t.Render(th, width, rows))
 		},
