@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
@@ -61,14 +62,11 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(context.Context, *Options) error) *
 	return cmd
 }
 
-// isTerminal reports whether s is a terminal (a character device).
+// isTerminal reports whether s is a terminal (not merely a character
+// device such as /dev/null).
 func isTerminal(s any) bool {
 	f, ok := s.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(f.Fd())
 }
 
 func tuiRun(ctx context.Context, opts *Options) error {
