@@ -14,7 +14,7 @@ func TestApply(t *testing.T) {
 		t.Fatal("synced before SUBSCRIBED")
 	}
 	st := protocol.State{Agents: []protocol.Agent{{ID: "a1", Hostname: "h1", Status: protocol.AgentActive}}}
-	if c := s.Apply(protocol.ClusterEvent{Type: protocol.EvSubscribed, State: &st}); !c.Has(Agents | Tasks) || !s.Synced() {
+	if c := s.Apply(protocol.ClusterEvent{Type: protocol.EvSubscribed, State: &st}); !c.Has(Agents|Tasks) || !s.Synced() {
 		t.Fatalf("SUBSCRIBED: change %b, synced %v", c, s.Synced())
 	}
 	add := protocol.ClusterEvent{Type: protocol.EvTaskAdded, Timestamp: 10, Task: &protocol.Task{ID: "t1", FrameworkID: "f1", AgentID: "a1",
