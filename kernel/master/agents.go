@@ -154,6 +154,12 @@ func (m *Master) reregister(a *agent, reg protocol.RegisterAgent, now time.Time)
 	if a.drain != nil {
 		// Still marked for maintenance: no offers, and what it runs is killed.
 		m.alloc.DeactivateAgent(string(a.info.ID))
+		if a.drain.State == protocol.DrainDrained && a.active > 0 {
+			// It came back with tasks the master did not know: draining again.
+			d := *a.drain
+			d.State, d.DrainedTime = protocol.DrainDraining, 0
+			a.drain = &d
+		}
 		m.killForDrain(a)
 		m.checkDrained(a, now)
 	}
