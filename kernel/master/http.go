@@ -168,11 +168,16 @@ func (m *Master) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { _ = sub.Unsubscribe() }()
+	// No event may fall between the snapshot and the stream: once the
+	// server holds the subscription, the state is read fresh from the loop,
+	// so every change is in the snapshot or comes as an event after it (a
+	// change can be in both: applying an event twice is harmless).
+	_ = m.nc.FlushTimeout(5 * time.Second)
+	st := m.freshState(r.Context())
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	st := m.State()
 	first, _ := json.Marshal(protocol.ClusterEvent{Type: protocol.EvSubscribed, Timestamp: st.Timestamp, State: &st})
 	fmt.Fprintf(w, "event: %s\ndata: %s\n\n", protocol.EvSubscribed, first)
 	fl.Flush()

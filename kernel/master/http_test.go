@@ -197,3 +197,51 @@ func TestHealthNotReadyWhileStandby(t *testing.T) {
 		t.Fatalf("standby state: %d %v", code, e)
 	}
 }
+
+// TestEventsStartFromTheLoopsState: the SUBSCRIBED state of /v1/events is
+// read from the loop when the stream starts, not from the periodic
+// snapshot: with snapshots an hour apart, a task launched just before is
+// in it (else its events, sent before the stream began, would be lost).
+func TestEventsStartFromTheLoopsState(t *testing.T) {
+	c := newCluster(t, func(cfg *master.Config) { cfg.SnapshotInterval = time.Hour })
+	c.agent(nil)
+	f := c.framework("web", nil)
+	srv := httptest.NewServer(c.m.Handler(master.HTTPConfig{}))
+	defer srv.Close()
+	of := offers(t, f)
+	if _, err := f.Launch(ctxT(t), of[0], sleepTask("gap1", "cpus:1;mem:32")); err != nil {
+		t.Fatal(err)
+	}
+	update(t, f, "gap1", protocol.TaskRunning)
+	if _, ok := taskOf(t, c.m, f.ID(), "gap1"); ok {
+		t.Log("the periodic snapshot already has the task: this run does not exercise the gap")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var ev protocol.ClusterEvent
+		if err := json.Unmarshal([]byte(data), &ev); err != nil || ev.Type != protocol.EvSubscribed || ev.State == nil {
+			t.Fatalf("first event: %v %s", err, data)
+		}
+		for _, tk := range ev.State.Tasks {
+			if tk.ID == "gap1" && tk.State == protocol.TaskRunning {
+				return
+			}
+		}
+		t.Fatalf("SUBSCRIBED state has no RUNNING gap1: %+v", ev.State.Tasks)
+	}
+	t.Fatalf("no SUBSCRIBED event: %v", sc.Err())
+}

@@ -2,6 +2,7 @@ package master
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"sync"
 	"time"
@@ -63,6 +64,27 @@ func (m *Master) publishSnapshot(now time.Time) {
 	m.snap.Store(s)
 	m.changed = false
 	m.lastSnapshot = now
+}
+
+// freshState is the state as the loop has it now (a snapshot rebuilt by
+// the loop if anything changed since the last one); when the loop does not
+// answer before ctx ends, it is the latest snapshot.
+func (m *Master) freshState(ctx context.Context) protocol.State {
+	done := make(chan struct{})
+	select {
+	case m.inbox <- func() {
+		if m.changed {
+			m.publishSnapshot(time.Now())
+		}
+		close(done)
+	}:
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	case <-ctx.Done():
+	}
+	return m.State()
 }
 
 // State returns the latest snapshot of the cluster (at most
