@@ -40,7 +40,8 @@ func TestExitCodes(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{"version"}, 0},
+		{[]string{"version", "--client"}, 0},
+		{[]string{"version"}, 1}, // the client's version, then the master's: unreachable
 		{[]string{}, 0},
 		{[]string{"--help"}, 0},
 		{[]string{"--bogus"}, 2},
@@ -87,7 +88,7 @@ func TestLogLevel(t *testing.T) {
 		}
 	}
 	// A bad CAIRN_LOG_LEVEL warns and carries on.
-	code, _, stderr = runMain(t, map[string]string{"CAIRN_LOG_LEVEL": "loud"}, "version")
+	code, _, stderr = runMain(t, map[string]string{"CAIRN_LOG_LEVEL": "loud"}, "version", "--client")
 	if code != 0 || !strings.Contains(stderr, `ignoring CAIRN_LOG_LEVEL="loud"`) {
 		t.Errorf("bad env level: exit %d, stderr %q", code, stderr)
 	}

@@ -271,7 +271,7 @@ func TestPackagesEndToEnd(t *testing.T) {
 		t.Fatalf("push output:\n%s", out)
 	}
 	c.mustCairn(t, "repo", "add", "acme", repo2, "--index", "0")
-	if out := c.mustCairn(t, "repo", "list"); !regexp.MustCompile(`(?m)^0\s+acme\s`).MatchString(out) {
+	if out := c.mustCairn(t, "repo", "list"); !regexp.MustCompile(`(?m)^acme\s+0\s`).MatchString(out) {
 		t.Fatalf("repo list:\n%s", out)
 	}
 	c.mustCairn(t, "package", "install", "hello", "--app-id", "/ext/hello", "--yes", "--wait")
