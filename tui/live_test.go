@@ -15,7 +15,7 @@ import (
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/frameworks/run"
 	"github.com/cairn-dc/cairn/frameworks/run/runapi"
-	"github.com/cairn-dc/cairn/internal/testcluster"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/master"
 	"github.com/cairn-dc/cairn/tui"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairn-dc/cairn/internal/testcluster"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/master"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/kernel/resources"

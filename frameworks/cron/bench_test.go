@@ -12,7 +12,7 @@ import (
 
 	"github.com/cairn-dc/cairn/frameworks/cron"
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
-	"github.com/cairn-dc/cairn/internal/testcluster"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/simagent"
 )
 

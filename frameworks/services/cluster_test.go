@@ -16,12 +16,12 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/cairn-dc/cairn/frameworks/services"
-	"github.com/cairn-dc/cairn/internal/testcluster"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/master"
 	"github.com/cairn-dc/cairn/kernel/simagent"
 )
 
-// cluster is an in-process cluster (frameworks/internal/testcluster) with
+// cluster is an in-process cluster (kernel/testcluster) with
 // the services framework.
 type cluster struct {
 	*testcluster.Cluster
