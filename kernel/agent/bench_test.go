@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cairn-dc/cairn/kernel/agent"
+	"github.com/cairn-dc/cairn/kernel/containerizer/cgroups"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/kernel/resources"
 	"github.com/cairn-dc/cairn/kernel/scheduler"
@@ -33,10 +34,18 @@ func BenchmarkLaunch1000(b *testing.B) {
 			}
 			for i := 0; i < b.N; i++ {
 				floor := floor(b, n)
+				var cgFloor time.Duration
+				if iso == "auto" {
+					cgFloor = cgroupFloor(b, n)
+				}
 				elapsed, perTask := launchOnAgent(b, n, iso)
 				b.ReportMetric(floor.Seconds(), "floor-s")
 				b.ReportMetric(elapsed.Seconds(), "cairn-s")
 				b.ReportMetric(elapsed.Seconds()/floor.Seconds(), "x-floor")
+				if cgFloor > 0 {
+					b.ReportMetric(cgFloor.Seconds(), "cgfloor-s")
+					b.ReportMetric(elapsed.Seconds()/cgFloor.Seconds(), "x-cgfloor")
+				}
 				b.ReportMetric(perTask/1024, "KiB/task")
 			}
 		})
@@ -62,6 +71,48 @@ func floor(b *testing.B, n int) time.Duration {
 	for _, p := range pids {
 		var ws syscall.WaitStatus
 		_, _ = syscall.Wait4(p, &ws, 0, nil)
+	}
+	return elapsed
+}
+
+// cgroupFloor is the floor of launching with per-task cgroups: a bare loop
+// that creates each task's cgroup with the agent's limits for it (through
+// the same cgroups package, so the same hierarchies and writes) and
+// fork-execs the sleep into it. It is what the kernel charges for cgroup
+// isolation, which the bare fork-exec floor leaves out.
+func cgroupFloor(b *testing.B, n int) time.Duration {
+	b.Helper()
+	m, why, err := cgroups.Detect("cairn-bench-floor")
+	if err != nil || m.Version() == "none" {
+		b.Fatalf("no cgroups for the cgroup floor: %v %s", err, why)
+	}
+	lim := cgroups.Limits{CPUShares: 512, CPUPeriod: 100 * time.Millisecond, CPUQuota: 50 * time.Millisecond, MemoryBytes: 32 << 20}
+	cgs := make([]cgroups.Cgroup, 0, n)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		c, err := m.Create("floor-"+strconv.Itoa(i), lim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cgs = append(cgs, c)
+		if _, err := c.Start(&syscall.SysProcAttr{Setpgid: true}, func() (int, error) {
+			return syscall.ForkExec("/bin/sleep", []string{"sleep", "60"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Setpgid: true}})
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	elapsed := time.Since(start)
+	for _, c := range cgs {
+		if err := c.Destroy(); err != nil {
+			b.Error(err)
+		}
+	}
+	// Reap the killed sleeps (children of this process).
+	for {
+		var ws syscall.WaitStatus
+		if pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); pid <= 0 || err != nil {
+			break
+		}
 	}
 	return elapsed
 }
