@@ -15,8 +15,8 @@ import (
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/frameworks/run"
 	"github.com/cairn-dc/cairn/frameworks/run/runapi"
-	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/master"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/tui"
 )
 

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/master"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/kernel/resources"
 	"github.com/cairn-dc/cairn/kernel/scheduler"
 	"github.com/cairn-dc/cairn/kernel/simagent"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 )
 
 // The commands against a real master: drain --wait follows a task being

@@ -12,8 +12,8 @@ import (
 
 	"github.com/cairn-dc/cairn/frameworks/cron"
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
-	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/simagent"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 )
 
 // BenchmarkSchedule10000: 10,000 jobs due at the same minute, on 50

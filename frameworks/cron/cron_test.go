@@ -16,8 +16,8 @@ import (
 
 	"github.com/cairn-dc/cairn/frameworks/cron"
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
-	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/simagent"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 )
 
 // fakeClock is the framework's time, moved by the test.

@@ -16,9 +16,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/cairn-dc/cairn/frameworks/services"
-	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/kernel/master"
 	"github.com/cairn-dc/cairn/kernel/simagent"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 )
 
 // cluster is an in-process cluster (kernel/testcluster) with
