@@ -51,6 +51,34 @@ func (m *modulePackages) List(context.Context) ([]moduleapi.Status, error) {
 
 // Install writes the binary, checks it, and adds the module.
 func (m *modulePackages) Install(ctx context.Context, spec moduleapi.Spec, binary io.Reader) (moduleapi.Status, error) {
+	return m.put(ctx, spec, binary, func(h *host.Host) (string, error) {
+		if _, err := h.Get(spec.Name); err == nil {
+			return "", fmt.Errorf("%w: a module named %s runs on this host", repository.ErrModuleExists, spec.Name)
+		}
+		return "", nil
+	})
+}
+
+// Update replaces a module installed from a package: the new binary is
+// written beside the old one, the host restarts the module with it, then
+// the old binary goes.
+func (m *modulePackages) Update(ctx context.Context, spec moduleapi.Spec, binary io.Reader) (moduleapi.Status, error) {
+	return m.put(ctx, spec, binary, func(h *host.Host) (string, error) {
+		old, err := h.Get(spec.Name)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", repository.ErrModuleNotFound, err)
+		}
+		if old.Package == nil {
+			return "", fmt.Errorf("%w: module %s was not installed from a package", repository.ErrModuleExists, spec.Name)
+		}
+		return old.Path, nil
+	})
+}
+
+// put checks the module's place (check returns the path of the binary it
+// replaces, if any), writes the binary, adds the module to the host, and
+// deletes whichever binary is not in use afterwards.
+func (m *modulePackages) put(ctx context.Context, spec moduleapi.Spec, binary io.Reader, check func(*host.Host) (string, error)) (moduleapi.Status, error) {
 	h, err := m.running()
 	if err != nil {
 		return moduleapi.Status{}, err
@@ -61,8 +89,9 @@ func (m *modulePackages) Install(ctx context.Context, spec moduleapi.Spec, binar
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, err := h.Get(spec.Name); err == nil {
-		return moduleapi.Status{}, fmt.Errorf("%w: a module named %s runs on this host", repository.ErrModuleExists, spec.Name)
+	oldPath, err := check(h)
+	if err != nil {
+		return moduleapi.Status{}, err
 	}
 	path, err := m.write(spec.Name, sum, binary)
 	if err != nil {
@@ -71,7 +100,12 @@ func (m *modulePackages) Install(ctx context.Context, spec moduleapi.Spec, binar
 	spec.Path, spec.SHA256 = path, sum
 	st, _, err := h.Add(ctx, spec)
 	if err != nil {
-		os.RemoveAll(filepath.Dir(path))
+		switch {
+		case oldPath == "":
+			os.RemoveAll(filepath.Dir(path))
+		case path != oldPath:
+			os.Remove(path)
+		}
 		switch {
 		case errors.Is(err, host.ErrInvalid):
 			return st, fmt.Errorf("%w: %w", repository.ErrModuleInvalid, err)
@@ -80,47 +114,8 @@ func (m *modulePackages) Install(ctx context.Context, spec moduleapi.Spec, binar
 		}
 		return st, err
 	}
-	return st, nil
-}
-
-// Update replaces a module installed from a package: the new binary is
-// written beside the old one, the host restarts the module with it, then
-// the old binary goes.
-func (m *modulePackages) Update(ctx context.Context, spec moduleapi.Spec, binary io.Reader) (moduleapi.Status, error) {
-	h, err := m.running()
-	if err != nil {
-		return moduleapi.Status{}, err
-	}
-	sum, err := moduleapi.NormalizeSHA256(spec.SHA256)
-	if err != nil {
-		return moduleapi.Status{}, fmt.Errorf("%w: %w", repository.ErrModuleInvalid, err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old, err := h.Get(spec.Name)
-	if err != nil {
-		return old, fmt.Errorf("%w: %w", repository.ErrModuleNotFound, err)
-	}
-	if old.Package == nil {
-		return old, fmt.Errorf("%w: module %s was not installed from a package", repository.ErrModuleExists, spec.Name)
-	}
-	path, err := m.write(spec.Name, sum, binary)
-	if err != nil {
-		return moduleapi.Status{}, err
-	}
-	spec.Path, spec.SHA256 = path, sum
-	st, _, err := h.Add(ctx, spec)
-	if err != nil {
-		if path != old.Path {
-			os.Remove(path)
-		}
-		if errors.Is(err, host.ErrInvalid) {
-			return st, fmt.Errorf("%w: %w", repository.ErrModuleInvalid, err)
-		}
-		return st, err
-	}
-	if old.Path != path && strings.HasPrefix(old.Path, m.dir+string(filepath.Separator)) {
-		os.Remove(old.Path)
+	if oldPath != "" && oldPath != path && strings.HasPrefix(oldPath, m.dir+string(filepath.Separator)) {
+		os.Remove(oldPath)
 	}
 	return st, nil
 }

@@ -137,7 +137,7 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 	fmt.Fprintf(out, "  agents        %d, each with %s; tasks in %s\n", o.agents, base, iso)
 	pm.describe(out)
 	o.master.Modules.describe(out)
-	fmt.Fprintf(out, "\nTry, in another terminal:\n  ./bin/cairn agent list\n  ./bin/cairn task run --wait -- echo hello\n  ./bin/cairn task run --cpus 0.1 --mem 32 -- sleep 30\n  ./bin/cairn task list\n")
+	fmt.Fprintf(out, "\nTry, in another terminal:\n  ./bin/cairn tui                                  # the live view of the cluster (? for keys)\n  ./bin/cairn agent list\n  ./bin/cairn task run --wait -- echo hello\n  ./bin/cairn task run --cpus 0.1 --mem 32 -- sleep 30\n  ./bin/cairn task list\n")
 	if len(pm.Seeded) > 0 {
 		fmt.Fprintf(out, "  ./bin/cairn package search\n  ./bin/cairn package install hello --yes --wait\n  ./bin/cairn package list\n  ./bin/cairn package install cron --yes --wait   # then cairn job --help\n")
 	}
