@@ -5,10 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/x/exp/golden"
-
 	"github.com/cairn-dc/cairn/kernel/protocol"
-	"github.com/cairn-dc/cairn/tui/view"
+	"github.com/cairn-dc/cairn/tui/internal/pagetest"
 )
 
 const appsJSON = `{"apps":[
@@ -33,152 +31,119 @@ const webJSON = `{"app":{"id":"/web","cmd":"./server --port $PORT0 --static /srv
   ]}}`
 
 // newCluster is a master whose services framework has two apps.
-func newCluster(t *testing.T) *fakeMaster {
-	m := newFakeMaster(t)
-	m.set("GET", "/v1/frameworks", 200, []protocol.Framework{
-		{ID: servicesID, Name: "services", Connected: true, WebuiURL: "http://10.0.0.1:8080"},
-		{ID: cronID, Name: "cron", Connected: true, WebuiURL: "http://10.0.0.1:8081"},
-	})
-	m.set("GET", "/service/services/v2/apps", 200, appsJSON)
-	m.set("GET", "/service/services/v2/deployments", 200, deploymentsJSON)
-	m.set("GET", "/service/services/v2/apps/web", 200, webJSON)
-	m.set("PUT", "/service/services/v2/apps/web", 200, `{"deploymentId":"d-77","version":"v2"}`)
-	m.set("POST", "/service/services/v2/apps/web/restart", 200, `{"deploymentId":"d-78","version":"v3"}`)
+func newCluster(t *testing.T) *pagetest.Master {
+	m := pagetest.NewMaster(t)
+	m.SetFrameworks()
+	m.Set("GET", "/service/services/v2/apps", 200, appsJSON)
+	m.Set("GET", "/service/services/v2/deployments", 200, deploymentsJSON)
+	m.Set("GET", "/service/services/v2/apps/web", 200, webJSON)
+	m.Set("PUT", "/service/services/v2/apps/web", 200, `{"deploymentId":"d-77","version":"v2"}`)
+	m.Set("POST", "/service/services/v2/apps/web/restart", 200, `{"deploymentId":"d-78","version":"v3"}`)
 	return m
 }
 
-// subscribed is the stream's first event: the cluster with its two
-// frameworks.
-func subscribed() view.EventMsg {
-	return view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvSubscribed, State: &protocol.State{
-		Frameworks: []protocol.Framework{
-			{ID: servicesID, Name: "services", Connected: true},
-			{ID: cronID, Name: "cron", Connected: true},
-		},
-	}}}
-}
-
-func taskEvent(fw protocol.FrameworkID, id string) view.EventMsg {
-	return view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: protocol.TaskID(id), FrameworkID: fw, State: protocol.TaskRunning}}}
-}
-
 // started is a driver whose page has loaded the apps.
-func started(t *testing.T, m *fakeMaster) *driver {
+func started(t *testing.T, m *pagetest.Master) *driver {
 	d := newDriver(t, m)
-	d.run(d.p.Init())
-	d.send(subscribed())
-	d.fire()
-	if !d.p.loaded || len(d.p.apps) != 2 {
-		t.Fatalf("apps not loaded: err %v, %d apps", d.p.err, len(d.p.apps))
+	d.Run(d.P.Init())
+	d.Send(pagetest.Subscribed(pagetest.Frameworks()...))
+	d.Fire()
+	if !d.P.loaded || len(d.P.apps) != 2 {
+		t.Fatalf("apps not loaded: err %v, %d apps", d.P.err, len(d.P.apps))
 	}
-	m.took()
+	m.Took()
 	return d
-}
-
-func renderGolden(t *testing.T, d *driver) {
-	t.Helper()
-	for _, size := range []struct {
-		name   string
-		width  int
-		height int
-	}{{"80x24", 80, 24}, {"160x48", 160, 48}} {
-		t.Run(size.name, func(t *testing.T) {
-			out := d.p.Render(size.width, size.height)
-			checkSize(t, out, size.width, size.height)
-			golden.RequireEqual(t, out)
-		})
-	}
 }
 
 func TestListGolden(t *testing.T) {
 	d := started(t, newCluster(t))
-	d.keys("down") // the selection moves to /web (apps are sorted by id)
-	renderGolden(t, d)
+	d.Keys("down") // the selection moves to /web (apps are sorted by id)
+	pagetest.RenderGolden(t, d.P)
 }
 
 func TestDetailGolden(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("down", "enter")
-	if got := m.took(); !slices.Contains(got, "GET /service/services/v2/apps/web") {
+	d.Keys("down", "enter")
+	if got := m.Took(); !slices.Contains(got, "GET /service/services/v2/apps/web") {
 		t.Fatalf("enter did not fetch the app: %q", got)
 	}
-	d.keys("down")
-	renderGolden(t, d)
+	d.Keys("down")
+	pagetest.RenderGolden(t, d.P)
 }
 
 func TestLoadingAndErrors(t *testing.T) {
-	m := newFakeMaster(t)
-	m.set("GET", "/v1/frameworks", 200, []protocol.Framework{})
+	m := pagetest.NewMaster(t)
+	m.Set("GET", "/v1/frameworks", 200, []protocol.Framework{})
 	d := newDriver(t, m)
-	if out := d.p.Render(80, 24); !strings.Contains(out, "Loading") {
+	if out := d.P.Render(80, 24); !strings.Contains(out, "Loading") {
 		t.Errorf("before the first answer the page shows %q, want Loading", out)
 	}
-	d.run(d.p.Init())
-	out := d.p.Render(80, 24)
+	d.Run(d.P.Init())
+	out := d.P.Render(80, 24)
 	if !strings.Contains(out, "the services framework is not running: it starts with cairn up") {
 		t.Errorf("without a services framework the page shows %q", out)
 	}
-	renderGolden(t, d)
+	pagetest.RenderGolden(t, d.P)
 }
 
 func TestScaleSendsInstances(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("down", "s")
-	if !d.p.Capturing() {
+	d.Keys("down", "s")
+	if !d.P.Capturing() {
 		t.Fatal("the scale input does not capture keys")
 	}
-	d.keys("backspace")
-	d.typeText("x")
-	d.keys("enter")
-	if d.p.inputErr == "" || !d.p.Capturing() {
-		t.Fatalf("scale accepted %q", d.p.scale.input.Value())
+	d.Keys("backspace")
+	d.TypeText("x")
+	d.Keys("enter")
+	if d.P.inputErr == "" || !d.P.Capturing() {
+		t.Fatalf("scale accepted %q", d.P.scale.input.Value())
 	}
-	if n := m.count("PUT"); n != 0 {
+	if n := m.Count("PUT"); n != 0 {
 		t.Fatalf("an invalid count sent %d requests", n)
 	}
-	out := d.p.Render(80, 24)
+	out := d.P.Render(80, 24)
 	if !strings.Contains(out, `"x" is not a number of instances`) {
 		t.Errorf("the input's error is not shown: %q", out)
 	}
-	d.keys("backspace", "5", "enter")
-	if d.p.Capturing() {
+	d.Keys("backspace", "5", "enter")
+	if d.P.Capturing() {
 		t.Fatal("the input still captures after enter")
 	}
-	got := m.took()
+	got := m.Took()
 	if !slices.Contains(got, `PUT /service/services/v2/apps/web {"instances":5}`) {
 		t.Fatalf("requests %q, want PUT /v2/apps/web with instances 5", got)
 	}
-	if len(d.flashes) != 1 || d.flashes[0].Err != nil || !strings.Contains(d.flashes[0].Text, "scaling app /web to 5 instances (deployment d-77)") {
-		t.Errorf("flashes %+v", d.flashes)
+	if len(d.Flashes) != 1 || d.Flashes[0].Err != nil || !strings.Contains(d.Flashes[0].Text, "scaling app /web to 5 instances (deployment d-77)") {
+		t.Errorf("flashes %+v", d.Flashes)
 	}
 }
 
 func TestScaleEscCancels(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("s", "esc")
-	if d.p.Capturing() {
+	d.Keys("s", "esc")
+	if d.P.Capturing() {
 		t.Fatal("esc did not end the input")
 	}
-	if n := m.count("PUT"); n != 0 {
+	if n := m.Count("PUT"); n != 0 {
 		t.Errorf("esc sent %d requests", n)
 	}
 }
 
 func TestScaleLockedAsksToForce(t *testing.T) {
 	m := newCluster(t)
-	m.set("PUT", "/service/services/v2/apps/web", 409, `{"message":"App is locked by one or more deployments.","deployments":[{"id":"d-5f2a"}]}`)
+	m.Set("PUT", "/service/services/v2/apps/web", 409, `{"message":"App is locked by one or more deployments.","deployments":[{"id":"d-5f2a"}]}`)
 	d := started(t, m)
-	d.keys("down", "s", "backspace", "2", "enter")
-	if len(d.confirms) != 1 || !strings.Contains(d.confirms[0].Prompt, "d-5f2a") {
-		t.Fatalf("confirms %+v, want one naming deployment d-5f2a", d.confirms)
+	d.Keys("down", "s", "backspace", "2", "enter")
+	if len(d.Confirms) != 1 || !strings.Contains(d.Confirms[0].Prompt, "d-5f2a") {
+		t.Fatalf("confirms %+v, want one naming deployment d-5f2a", d.Confirms)
 	}
-	m.took()
-	m.set("PUT", "/service/services/v2/apps/web", 200, `{"deploymentId":"d-79","version":"v4"}`)
-	d.run(d.confirms[0].Yes)
-	if got := m.took(); !slices.Contains(got, `PUT /service/services/v2/apps/web?force=true {"instances":2}`) {
+	m.Took()
+	m.Set("PUT", "/service/services/v2/apps/web", 200, `{"deploymentId":"d-79","version":"v4"}`)
+	d.Run(d.Confirms[0].Yes)
+	if got := m.Took(); !slices.Contains(got, `PUT /service/services/v2/apps/web?force=true {"instances":2}`) {
 		t.Errorf("yes sent %q, want a forced scale to 2", got)
 	}
 }
@@ -186,29 +151,29 @@ func TestScaleLockedAsksToForce(t *testing.T) {
 func TestRestartOnlyAfterConfirm(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("down", "r")
-	if n := m.count("POST"); n != 0 {
+	d.Keys("down", "r")
+	if n := m.Count("POST"); n != 0 {
 		t.Fatalf("r restarted before the confirmation (%d POSTs)", n)
 	}
-	if len(d.confirms) != 1 || !strings.Contains(d.confirms[0].Prompt, "Restart app /web") {
-		t.Fatalf("confirms %+v", d.confirms)
+	if len(d.Confirms) != 1 || !strings.Contains(d.Confirms[0].Prompt, "Restart app /web") {
+		t.Fatalf("confirms %+v", d.Confirms)
 	}
-	d.run(d.confirms[0].Yes)
-	if got := m.took(); !slices.Contains(got, "POST /service/services/v2/apps/web/restart") {
+	d.Run(d.Confirms[0].Yes)
+	if got := m.Took(); !slices.Contains(got, "POST /service/services/v2/apps/web/restart") {
 		t.Errorf("yes sent %q, want POST .../restart", got)
 	}
-	if len(d.flashes) != 1 || !strings.Contains(d.flashes[0].Text, "restarting app /web (deployment d-78)") {
-		t.Errorf("flashes %+v", d.flashes)
+	if len(d.Flashes) != 1 || !strings.Contains(d.Flashes[0].Text, "restarting app /web (deployment d-78)") {
+		t.Errorf("flashes %+v", d.Flashes)
 	}
 }
 
 func TestOpenLog(t *testing.T) {
 	d := started(t, newCluster(t))
-	d.keys("down", "enter", "down", "L")
-	if len(d.logs) != 1 {
-		t.Fatalf("L opened %d logs", len(d.logs))
+	d.Keys("down", "enter", "down", "L")
+	if len(d.Logs) != 1 {
+		t.Fatalf("L opened %d logs", len(d.Logs))
 	}
-	got := d.logs[0]
+	got := d.Logs[0]
 	if got.Task.ID != "web.77b2d0" || got.Task.AgentID != "A2" || got.Task.FrameworkID != servicesID || !got.Stderr {
 		t.Errorf("log of %+v (stderr %v)", got.Task, got.Stderr)
 	}
@@ -217,23 +182,23 @@ func TestOpenLog(t *testing.T) {
 func TestEventsRefetchDebounced(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.timers = nil // the deployment poll
+	d.Timers = nil // the deployment poll
 
-	d.send(taskEvent(cronID, "job.1"))
-	if len(d.timers) != 0 {
-		t.Fatalf("a cron task's event armed %d timers", len(d.timers))
+	d.Send(pagetest.TaskEvent(cronID, "job.1"))
+	if len(d.Timers) != 0 {
+		t.Fatalf("a cron task's event armed %d timers", len(d.Timers))
 	}
 	for i := range 5 {
-		d.send(taskEvent(servicesID, "web."+string(rune('a'+i))))
+		d.Send(pagetest.TaskEvent(servicesID, "web."+string(rune('a'+i))))
 	}
-	if len(d.timers) != 1 || d.timers[0].d != debounceDelay {
-		t.Fatalf("5 events armed timers %+v, want one of %v", d.timers, debounceDelay)
+	if len(d.Timers) != 1 || d.Timers[0].D != debounceDelay {
+		t.Fatalf("5 events armed timers %+v, want one of %v", d.Timers, debounceDelay)
 	}
-	if n := m.count("GET /service/services/v2/apps"); n != 0 {
+	if n := m.Count("GET /service/services/v2/apps"); n != 0 {
 		t.Fatalf("events fetched %d times before the quiet time", n)
 	}
-	d.fire()
-	if n := m.count("GET /service/services/v2/apps"); n != 1 {
+	d.Fire()
+	if n := m.Count("GET /service/services/v2/apps"); n != 1 {
 		t.Errorf("the debounce fetched the apps %d times, want 1", n)
 	}
 }
@@ -241,25 +206,25 @@ func TestEventsRefetchDebounced(t *testing.T) {
 func TestOneFetchInFlight(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	_, first := d.p.Update(debounceMsg{})
+	_, first := d.P.Update(debounceMsg{})
 	if first == nil {
 		t.Fatal("no fetch after the quiet time")
 	}
-	if _, second := d.p.Update(debounceMsg{}); second != nil {
+	if _, second := d.P.Update(debounceMsg{}); second != nil {
 		t.Fatal("a second fetch started while one is in flight")
 	}
-	if _, third := d.p.Update(keyPress("ctrl+r")); third != nil {
+	if _, third := d.P.Update(pagetest.KeyPress("ctrl+r")); third != nil {
 		t.Fatal("ctrl+r started a fetch while one is in flight")
 	}
-	d.run(first) // its answer starts the one asked for meanwhile, once
-	if n := m.count("GET /service/services/v2/apps"); n != 2 {
+	d.Run(first) // its answer starts the one asked for meanwhile, once
+	if n := m.Count("GET /service/services/v2/apps"); n != 2 {
 		t.Errorf("%d fetches, want 2 (the first, then one for the asks meanwhile)", n)
 	}
 }
 
 func TestDeploymentPollIsSlow(t *testing.T) {
 	d := started(t, newCluster(t))
-	if len(d.timers) != 1 || d.timers[0].d < 10e9 {
-		t.Fatalf("timers %+v, want one poll of >= 10s while a deployment is in progress", d.timers)
+	if len(d.Timers) != 1 || d.Timers[0].D < 10e9 {
+		t.Fatalf("timers %+v, want one poll of >= 10s while a deployment is in progress", d.Timers)
 	}
 }

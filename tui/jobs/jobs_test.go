@@ -5,9 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/x/exp/golden"
-
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/tui/internal/pagetest"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -34,101 +33,78 @@ const reportJSON = `{"id":"reports.daily","description":"The daily reports, mail
   "activeRuns":[{"id":"manual-01","jobId":"reports.daily","status":"ACTIVE","trigger":"manual","createdAt":"2026-03-01T11:58:00Z",
     "tasks":[{"id":"reports.daily.manual-01.1","status":"TASK_RUNNING","agentId":"A1","startedAt":"2026-03-01T11:58:02Z"}]}]}`
 
-func newCluster(t *testing.T) *fakeMaster {
-	m := newFakeMaster(t)
-	m.set("GET", "/v1/frameworks", 200, []protocol.Framework{
-		{ID: servicesID, Name: "services", Connected: true, WebuiURL: "http://10.0.0.1:8080"},
-		{ID: cronID, Name: "cron", Connected: true, WebuiURL: "http://10.0.0.1:8081"},
-	})
-	m.set("GET", "/service/cron/v1/jobs", 200, jobsJSON)
-	m.set("GET", "/service/cron/v1/jobs/reports.daily", 200, reportJSON)
-	m.set("POST", "/service/cron/v1/jobs/reports.daily/runs", 201, `{"id":"manual-02","jobId":"reports.daily","status":"INITIAL","trigger":"manual","createdAt":"2026-03-01T12:00:00Z","tasks":[]}`)
-	m.set("POST", "/service/cron/v1/jobs/reports.daily/runs/manual-01/actions/stop", 200, `{"id":"manual-01","jobId":"reports.daily","status":"FAILED","trigger":"manual","createdAt":"2026-03-01T11:58:00Z","tasks":[]}`)
+func newCluster(t *testing.T) *pagetest.Master {
+	m := pagetest.NewMaster(t)
+	m.SetFrameworks()
+	m.Set("GET", "/service/cron/v1/jobs", 200, jobsJSON)
+	m.Set("GET", "/service/cron/v1/jobs/reports.daily", 200, reportJSON)
+	m.Set("POST", "/service/cron/v1/jobs/reports.daily/runs", 201, `{"id":"manual-02","jobId":"reports.daily","status":"INITIAL","trigger":"manual","createdAt":"2026-03-01T12:00:00Z","tasks":[]}`)
+	m.Set("POST", "/service/cron/v1/jobs/reports.daily/runs/manual-01/actions/stop", 200, `{"id":"manual-01","jobId":"reports.daily","status":"FAILED","trigger":"manual","createdAt":"2026-03-01T11:58:00Z","tasks":[]}`)
 	return m
 }
 
-func subscribed(fws ...protocol.Framework) view.EventMsg {
-	return view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvSubscribed, State: &protocol.State{Frameworks: fws}}}
-}
-
-var bothFrameworks = []protocol.Framework{{ID: servicesID, Name: "services", Connected: true}, {ID: cronID, Name: "cron", Connected: true}}
-
 // started is a driver whose page has loaded the jobs, the selection on
 // reports.daily (the jobs are sorted by id).
-func started(t *testing.T, m *fakeMaster) *driver {
+func started(t *testing.T, m *pagetest.Master) *driver {
 	d := newDriver(t, m)
-	d.run(d.p.Init())
-	d.send(subscribed(bothFrameworks...))
-	d.fire()
-	if !d.p.loaded || len(d.p.jobs) != 3 {
-		t.Fatalf("jobs not loaded: err %v, %d jobs", d.p.err, len(d.p.jobs))
+	d.Run(d.P.Init())
+	d.Send(pagetest.Subscribed(pagetest.Frameworks()...))
+	d.Fire()
+	if !d.P.loaded || len(d.P.jobs) != 3 {
+		t.Fatalf("jobs not loaded: err %v, %d jobs", d.P.err, len(d.P.jobs))
 	}
-	d.keys("G")
-	m.took()
-	d.timers = nil
+	d.Keys("G")
+	m.Took()
+	d.Timers = nil
 	return d
 }
 
-func renderGolden(t *testing.T, d *driver) {
-	t.Helper()
-	for _, size := range []struct {
-		name          string
-		width, height int
-	}{{"80x24", 80, 24}, {"160x48", 160, 48}} {
-		t.Run(size.name, func(t *testing.T) {
-			out := d.p.Render(size.width, size.height)
-			checkSize(t, out, size.width, size.height)
-			golden.RequireEqual(t, out)
-		})
-	}
-}
-
 func TestListGolden(t *testing.T) {
-	renderGolden(t, started(t, newCluster(t)))
+	pagetest.RenderGolden(t, started(t, newCluster(t)).P)
 }
 
 func TestDetailGolden(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("enter")
-	if got := m.took(); !slices.Contains(got, "GET /service/cron/v1/jobs/reports.daily?embed=history%2CactiveRuns%2Cschedules") {
+	d.Keys("enter")
+	if got := m.Took(); !slices.Contains(got, "GET /service/cron/v1/jobs/reports.daily?embed=history%2CactiveRuns%2Cschedules") {
 		t.Fatalf("enter fetched %q", got)
 	}
-	d.keys("down")
-	renderGolden(t, d)
+	d.Keys("down")
+	pagetest.RenderGolden(t, d.P)
 }
 
 func TestCronNotRunning(t *testing.T) {
-	m := newFakeMaster(t)
-	m.set("GET", "/v1/frameworks", 200, []protocol.Framework{{ID: servicesID, Name: "services", Connected: true, WebuiURL: "http://x"}})
+	m := pagetest.NewMaster(t)
+	m.Set("GET", "/v1/frameworks", 200, []protocol.Framework{{ID: servicesID, Name: "services", Connected: true, WebuiURL: "http://x"}})
 	d := newDriver(t, m)
-	d.run(d.p.Init())
-	if out := d.p.Render(80, 24); !strings.Contains(out, "the cron framework is not running: cairn package install cron") {
+	d.Run(d.P.Init())
+	if out := d.P.Render(80, 24); !strings.Contains(out, "the cron framework is not running: cairn package install cron") {
 		t.Errorf("without cron the page shows %q", out)
 	}
-	renderGolden(t, d)
+	pagetest.RenderGolden(t, d.P)
 
 	// cron connects: the page looks again
-	d.send(subscribed(bothFrameworks[0]))
-	d.fire()
-	m.set("GET", "/service/cron/v1/jobs", 200, jobsJSON)
-	d.send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvFrameworkAdded, Framework: &bothFrameworks[1]}})
-	d.fire()
-	if len(d.p.jobs) != 3 || d.p.err != nil {
-		t.Errorf("after cron connected: %d jobs, err %v", len(d.p.jobs), d.p.err)
+	d.Send(pagetest.Subscribed(pagetest.Frameworks()[0]))
+	d.Fire()
+	m.Set("GET", "/service/cron/v1/jobs", 200, jobsJSON)
+	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvFrameworkAdded, Framework: &pagetest.Frameworks()[1]}})
+	d.Fire()
+	if len(d.P.jobs) != 3 || d.P.err != nil {
+		t.Errorf("after cron connected: %d jobs, err %v", len(d.P.jobs), d.P.err)
 	}
 }
 
 func TestRunNowPosts(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("r")
-	got := m.took()
+	d.Keys("r")
+	got := m.Took()
 	if !slices.Contains(got, "POST /service/cron/v1/jobs/reports.daily/runs") {
 		t.Fatalf("r sent %q, want POST .../runs", got)
 	}
-	if len(d.flashes) != 1 || d.flashes[0].Text != "started run manual-02 of job reports.daily" {
-		t.Errorf("flashes %+v", d.flashes)
+	if len(d.Flashes) != 1 || d.Flashes[0].Text != "started run manual-02 of job reports.daily" {
+		t.Errorf("flashes %+v", d.Flashes)
 	}
 	if !slices.ContainsFunc(got, func(r string) bool { return strings.HasPrefix(r, "GET /service/cron/v1/jobs?") }) {
 		t.Errorf("no refetch after the run started: %q", got)
@@ -138,15 +114,15 @@ func TestRunNowPosts(t *testing.T) {
 func TestStopOnlyAfterConfirm(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("x")
-	if n := m.count("POST"); n != 0 {
+	d.Keys("x")
+	if n := m.Count("POST"); n != 0 {
 		t.Fatalf("x stopped before the confirmation (%d POSTs)", n)
 	}
-	if len(d.confirms) != 1 || !strings.Contains(d.confirms[0].Prompt, "Stop run manual-01 of job reports.daily") {
-		t.Fatalf("confirms %+v", d.confirms)
+	if len(d.Confirms) != 1 || !strings.Contains(d.Confirms[0].Prompt, "Stop run manual-01 of job reports.daily") {
+		t.Fatalf("confirms %+v", d.Confirms)
 	}
-	d.run(d.confirms[0].Yes)
-	if got := m.took(); !slices.Contains(got, "POST /service/cron/v1/jobs/reports.daily/runs/manual-01/actions/stop") {
+	d.Run(d.Confirms[0].Yes)
+	if got := m.Took(); !slices.Contains(got, "POST /service/cron/v1/jobs/reports.daily/runs/manual-01/actions/stop") {
 		t.Errorf("yes sent %q", got)
 	}
 }
@@ -154,27 +130,27 @@ func TestStopOnlyAfterConfirm(t *testing.T) {
 func TestStopNeedsAnActiveRun(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("up", "x") // etl.load: idle
-	if len(d.confirms) != 0 || len(d.flashes) != 1 || d.flashes[0].Err == nil {
-		t.Fatalf("x on an idle job: confirms %+v, flashes %+v", d.confirms, d.flashes)
+	d.Keys("up", "x") // etl.load: idle
+	if len(d.Confirms) != 0 || len(d.Flashes) != 1 || d.Flashes[0].Err == nil {
+		t.Fatalf("x on an idle job: confirms %+v, flashes %+v", d.Confirms, d.Flashes)
 	}
-	d.keys("down", "enter", "down", "x") // a finished run of reports.daily
-	if len(d.confirms) != 0 || len(d.flashes) != 2 {
-		t.Fatalf("x on a finished run: confirms %+v, flashes %+v", d.confirms, d.flashes)
+	d.Keys("down", "enter", "down", "x") // a finished run of reports.daily
+	if len(d.Confirms) != 0 || len(d.Flashes) != 2 {
+		t.Fatalf("x on a finished run: confirms %+v, flashes %+v", d.Confirms, d.Flashes)
 	}
-	if n := m.count("POST"); n != 0 {
+	if n := m.Count("POST"); n != 0 {
 		t.Errorf("%d POSTs", n)
 	}
 }
 
 func TestOpenRunLog(t *testing.T) {
 	d := started(t, newCluster(t))
-	d.keys("enter", "l")
-	if len(d.logs) != 1 {
-		t.Fatalf("l opened %d logs (flashes %+v)", len(d.logs), d.flashes)
+	d.Keys("enter", "l")
+	if len(d.Logs) != 1 {
+		t.Fatalf("l opened %d logs (flashes %+v)", len(d.Logs), d.Flashes)
 	}
-	task := d.logs[0].Task
-	if task.ID != "reports.daily.manual-01.1" || task.AgentID != "A1" || task.FrameworkID != cronID || d.logs[0].Stderr {
+	task := d.Logs[0].Task
+	if task.ID != "reports.daily.manual-01.1" || task.AgentID != "A1" || task.FrameworkID != cronID || d.Logs[0].Stderr {
 		t.Errorf("log of %+v", task)
 	}
 }
@@ -182,18 +158,18 @@ func TestOpenRunLog(t *testing.T) {
 func TestCronEventsRefetch(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "web.1", FrameworkID: servicesID}}})
-	if len(d.timers) != 0 {
-		t.Fatalf("a services task armed %d timers", len(d.timers))
+	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "web.1", FrameworkID: servicesID}}})
+	if len(d.Timers) != 0 {
+		t.Fatalf("a services task armed %d timers", len(d.Timers))
 	}
 	for range 3 {
-		d.send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "reports.daily.x.1", FrameworkID: cronID}}})
+		d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "reports.daily.x.1", FrameworkID: cronID}}})
 	}
-	if len(d.timers) != 1 {
-		t.Fatalf("3 cron task events armed %d timers, want 1", len(d.timers))
+	if len(d.Timers) != 1 {
+		t.Fatalf("3 cron task events armed %d timers, want 1", len(d.Timers))
 	}
-	d.fire()
-	if n := m.count("GET /service/cron/v1/jobs?"); n != 1 {
+	d.Fire()
+	if n := m.Count("GET /service/cron/v1/jobs?"); n != 1 {
 		t.Errorf("%d fetches, want 1", n)
 	}
 }

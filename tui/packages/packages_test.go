@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/x/exp/golden"
-
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/tui/internal/pagetest"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -32,85 +31,71 @@ const describeJSON = `{"package":{"name":"hello","version":"1.1.0","release":0,"
    "message":{"type":"string","maxLength":1024,"default":"Hello from Cairn!","description":"What / answers."},
    "debug":{"type":"boolean","default":false,"description":"Log every request."}}}}}`
 
-func newCluster(t *testing.T) *fakeMaster {
-	m := newFakeMaster(t)
-	m.set("POST", "/package/list", 200, listJSON)
-	m.set("POST", "/package/search", 200, searchJSON)
-	m.set("POST", "/package/describe", 200, describeJSON)
-	m.set("POST", "/package/list-versions", 200, `{"versions":["1.1.0","1.0.0"]}`)
-	m.set("POST", "/package/install", 200, `{"packageName":"hello","packageVersion":"1.1.0","appId":"/hello2","digest":"sha256:dd","source":"s","deploymentId":"d-1","postInstallNotes":"open /service/hello2/"}`)
-	m.set("POST", "/package/uninstall", 200, `{"results":[{"packageName":"hello","packageVersion":"1.0.0","appId":"/hello","postUninstallNotes":"bye"}]}`)
+func newCluster(t *testing.T) *pagetest.Master {
+	m := pagetest.NewMaster(t)
+	m.Set("POST", "/package/list", 200, listJSON)
+	m.Set("POST", "/package/search", 200, searchJSON)
+	m.Set("POST", "/package/describe", 200, describeJSON)
+	m.Set("POST", "/package/list-versions", 200, `{"versions":["1.1.0","1.0.0"]}`)
+	m.Set("POST", "/package/install", 200, `{"packageName":"hello","packageVersion":"1.1.0","appId":"/hello2","digest":"sha256:dd","source":"s","deploymentId":"d-1","postInstallNotes":"open /service/hello2/"}`)
+	m.Set("POST", "/package/uninstall", 200, `{"results":[{"packageName":"hello","packageVersion":"1.0.0","appId":"/hello","postUninstallNotes":"bye"}]}`)
 	return m
 }
 
-func started(t *testing.T, m *fakeMaster) *driver {
+func started(t *testing.T, m *pagetest.Master) *driver {
 	d := newDriver(t, m)
-	d.run(d.p.Init())
-	if !d.p.loaded || len(d.p.installed) != 3 {
-		t.Fatalf("packages not loaded: err %v, %d installed", d.p.err, len(d.p.installed))
+	d.Run(d.P.Init())
+	if !d.P.loaded || len(d.P.installed) != 3 {
+		t.Fatalf("packages not loaded: err %v, %d installed", d.P.err, len(d.P.installed))
 	}
-	m.took()
+	m.Took()
 	return d
-}
-
-func renderGolden(t *testing.T, d *driver) {
-	t.Helper()
-	for _, size := range []struct {
-		name          string
-		width, height int
-	}{{"80x24", 80, 24}, {"160x48", 160, 48}} {
-		t.Run(size.name, func(t *testing.T) {
-			out := d.p.Render(size.width, size.height)
-			checkSize(t, out, size.width, size.height)
-			golden.RequireEqual(t, out)
-		})
-	}
 }
 
 func TestInstalledGolden(t *testing.T) {
 	d := started(t, newCluster(t))
-	d.keys("down")
-	renderGolden(t, d)
+	d.Keys("down")
+	pagetest.RenderGolden(t, d.P)
 }
 
 func TestSearch(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("/")
-	if !d.p.Capturing() {
+	d.Keys("/")
+	if !d.P.Capturing() {
 		t.Fatal("the search input does not capture keys")
 	}
-	d.typeText("hello")
-	d.keys("enter")
-	if got := m.took(); !slices.Contains(got, `POST /package/search {"query":"hello"}`) {
+	d.TypeText("hello")
+	d.Keys("enter")
+	if got := m.Took(); !slices.Contains(got, `POST /package/search {"query":"hello"}`) {
 		t.Fatalf("search sent %q", got)
 	}
-	if d.p.Capturing() || d.p.mode != modeResults || len(d.p.results) != 2 {
-		t.Fatalf("after the search: capturing %v, mode %v, %d results", d.p.Capturing(), d.p.mode, len(d.p.results))
+	if d.P.Capturing() || d.P.mode != modeResults || len(d.P.results) != 2 {
+		t.Fatalf("after the search: capturing %v, mode %v, %d results", d.P.Capturing(), d.P.mode, len(d.P.results))
 	}
-	renderGolden(t, d)
+	pagetest.RenderGolden(t, d.P)
 }
 
 func TestDescribeGolden(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("/")
-	d.typeText("hello")
-	d.keys("enter", "enter")
-	if got := m.took(); !slices.Contains(got, `POST /package/describe {"packageName":"hello"}`) {
+	d.Keys("/")
+	d.TypeText("hello")
+	d.Keys("enter", "enter")
+	if got := m.Took(); !slices.Contains(got, `POST /package/describe {"packageName":"hello"}`) {
 		t.Fatalf("describe sent %q", got)
 	}
-	renderGolden(t, d)
+	pagetest.RenderGolden(t, d.P)
 }
 
 // openForm opens the install form of hello from a search.
 func openForm(t *testing.T, d *driver) {
 	t.Helper()
-	d.keys("/")
-	d.typeText("hello")
-	d.keys("enter", "i")
-	if d.p.mode != modeForm || !d.p.Capturing() {
-		t.Fatalf("i did not open a capturing form (mode %v)", d.p.mode)
+	d.Keys("/")
+	d.TypeText("hello")
+	d.Keys("enter", "i")
+	if d.P.mode != modeForm || !d.P.Capturing() {
+		t.Fatalf("i did not open a capturing form (mode %v)", d.P.mode)
 	}
 }
 
@@ -119,20 +104,20 @@ func TestInstallFormSendsOptions(t *testing.T) {
 	d := started(t, m)
 	openForm(t, d)
 	got := []string{}
-	for _, in := range d.p.form.inputs {
+	for _, in := range d.P.form.inputs {
 		got = append(got, in.Value())
 	}
 	if want := []string{"", "1", "0.1", "Hello from Cairn!", "false"}; !slices.Equal(got, want) {
 		t.Fatalf("form prefilled with %q, want the defaults %q", got, want)
 	}
-	m.took()
-	d.typeText("/hello2")
-	d.keys("tab", "backspace")
-	d.typeText("3")
-	d.keys("tab", "tab", "tab", "backspace", "backspace", "backspace", "backspace", "backspace")
-	d.typeText("true")
-	d.keys("enter") // the last field: installs
-	reqs := m.took()
+	m.Took()
+	d.TypeText("/hello2")
+	d.Keys("tab", "backspace")
+	d.TypeText("3")
+	d.Keys("tab", "tab", "tab", "backspace", "backspace", "backspace", "backspace", "backspace")
+	d.TypeText("true")
+	d.Keys("enter") // the last field: installs
+	reqs := m.Took()
 	i := slices.IndexFunc(reqs, func(r string) bool { return strings.HasPrefix(r, "POST /package/install ") })
 	if i < 0 {
 		t.Fatalf("no install in %q", reqs)
@@ -146,11 +131,11 @@ func TestInstallFormSendsOptions(t *testing.T) {
 	if b, w := mustJSON(body), mustJSON(want); b != w {
 		t.Errorf("install sent %s, want %s (defaults left out)", b, w)
 	}
-	if d.p.mode != modeInstalled || d.p.Capturing() {
-		t.Errorf("after the install: mode %v, capturing %v", d.p.mode, d.p.Capturing())
+	if d.P.mode != modeInstalled || d.P.Capturing() {
+		t.Errorf("after the install: mode %v, capturing %v", d.P.mode, d.P.Capturing())
 	}
-	if len(d.flashes) != 1 || d.flashes[0].Text != "installed hello 1.1.0 as app /hello2 (deployment d-1): open /service/hello2/" {
-		t.Errorf("flashes %+v", d.flashes)
+	if len(d.Flashes) != 1 || d.Flashes[0].Text != "installed hello 1.1.0 as app /hello2 (deployment d-1): open /service/hello2/" {
+		t.Errorf("flashes %+v", d.Flashes)
 	}
 }
 
@@ -166,28 +151,28 @@ func TestInstallFormChecksTypes(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
 	openForm(t, d)
-	d.keys("tab", "backspace")
-	d.typeText("three")
-	d.keys("ctrl+s")
-	if n := m.count("POST /package/install"); n != 0 {
+	d.Keys("tab", "backspace")
+	d.TypeText("three")
+	d.Keys("ctrl+s")
+	if n := m.Count("POST /package/install"); n != 0 {
 		t.Fatalf("a wrong field was sent (%d installs)", n)
 	}
-	if e := d.p.form.errs[1]; e != `"three" is not a whole number` || d.p.form.focus != 1 {
-		t.Errorf("instances error %q, focus %d", e, d.p.form.focus)
+	if e := d.P.form.errs[1]; e != `"three" is not a whole number` || d.P.form.focus != 1 {
+		t.Errorf("instances error %q, focus %d", e, d.P.form.focus)
 	}
 }
 
 func TestInstallSchemaErrorNextToField(t *testing.T) {
 	m := newCluster(t)
-	m.set("POST", "/package/install", 400, `{"type":"JsonSchemaMismatch","message":"invalid options (fix them in your options file)","errors":["/cpus: must be > 0 but found -1","/zone: unknown option (not allowed by the schema)"]}`)
+	m.Set("POST", "/package/install", 400, `{"type":"JsonSchemaMismatch","message":"invalid options (fix them in your options file)","errors":["/cpus: must be > 0 but found -1","/zone: unknown option (not allowed by the schema)"]}`)
 	d := started(t, m)
 	openForm(t, d)
-	d.keys("tab", "tab", "backspace", "backspace", "backspace")
-	d.typeText("-1")
-	d.keys("ctrl+s")
-	f := d.p.form
-	if d.p.mode != modeForm || f == nil {
-		t.Fatalf("a refused install closed the form (mode %v)", d.p.mode)
+	d.Keys("tab", "tab", "backspace", "backspace", "backspace")
+	d.TypeText("-1")
+	d.Keys("ctrl+s")
+	f := d.P.form
+	if d.P.mode != modeForm || f == nil {
+		t.Fatalf("a refused install closed the form (mode %v)", d.P.mode)
 	}
 	if f.errs[2] != "must be > 0 but found -1" || f.focus != 2 {
 		t.Errorf("cpus error %q, focus %d", f.errs[2], f.focus)
@@ -195,37 +180,37 @@ func TestInstallSchemaErrorNextToField(t *testing.T) {
 	if !strings.Contains(f.err, "/zone: unknown option") {
 		t.Errorf("the form's own error %q does not name /zone", f.err)
 	}
-	renderGolden(t, d)
+	pagetest.RenderGolden(t, d.P)
 }
 
 func TestUninstallOnlyAfterConfirm(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("down", "down", "x") // hello, sorted after cron and dns
-	if n := m.count("POST /package/uninstall"); n != 0 {
+	d.Keys("down", "down", "x") // hello, sorted after cron and dns
+	if n := m.Count("POST /package/uninstall"); n != 0 {
 		t.Fatalf("x uninstalled before the confirmation")
 	}
-	if len(d.confirms) != 1 || !strings.Contains(d.confirms[0].Prompt, "Uninstall hello 1.0.0 (app /hello") {
-		t.Fatalf("confirms %+v", d.confirms)
+	if len(d.Confirms) != 1 || !strings.Contains(d.Confirms[0].Prompt, "Uninstall hello 1.0.0 (app /hello") {
+		t.Fatalf("confirms %+v", d.Confirms)
 	}
-	d.run(d.confirms[0].Yes)
-	if got := m.took(); !slices.Contains(got, `POST /package/uninstall {"packageName":"hello","appId":"/hello"}`) {
+	d.Run(d.Confirms[0].Yes)
+	if got := m.Took(); !slices.Contains(got, `POST /package/uninstall {"packageName":"hello","appId":"/hello"}`) {
 		t.Errorf("yes sent %q", got)
 	}
-	if len(d.flashes) != 1 || d.flashes[0].Text != "uninstalled hello from /hello: bye" {
-		t.Errorf("flashes %+v", d.flashes)
+	if len(d.Flashes) != 1 || d.Flashes[0].Text != "uninstalled hello from /hello: bye" {
+		t.Errorf("flashes %+v", d.Flashes)
 	}
 }
 
 func TestUninstallModule(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.keys("down", "x")
-	if len(d.confirms) != 1 || !strings.Contains(d.confirms[0].Prompt, "module dns is stopped") {
-		t.Fatalf("confirms %+v", d.confirms)
+	d.Keys("down", "x")
+	if len(d.Confirms) != 1 || !strings.Contains(d.Confirms[0].Prompt, "module dns is stopped") {
+		t.Fatalf("confirms %+v", d.Confirms)
 	}
-	d.run(d.confirms[0].Yes)
-	if got := m.took(); !slices.Contains(got, `POST /package/uninstall {"packageName":"dns","appId":"dns"}`) {
+	d.Run(d.Confirms[0].Yes)
+	if got := m.Took(); !slices.Contains(got, `POST /package/uninstall {"packageName":"dns","appId":"dns"}`) {
 		t.Errorf("yes sent %q", got)
 	}
 }
@@ -233,24 +218,24 @@ func TestUninstallModule(t *testing.T) {
 func TestServicesEventsRefetch(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvSubscribed, State: &protocol.State{
+	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvSubscribed, State: &protocol.State{
 		Frameworks: []protocol.Framework{{ID: servicesID, Name: "services", Connected: true}}}}})
-	d.fire()
-	m.took()
-	d.send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "hello.1", FrameworkID: servicesID}}})
-	d.send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "hello.2", FrameworkID: servicesID}}})
-	d.fire()
-	if n := m.count("POST /package/list"); n != 1 {
+	d.Fire()
+	m.Took()
+	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "hello.1", FrameworkID: servicesID}}})
+	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "hello.2", FrameworkID: servicesID}}})
+	d.Fire()
+	if n := m.Count("POST /package/list"); n != 1 {
 		t.Errorf("%d list requests after 2 events, want 1", n)
 	}
 }
 
 func TestNoPackageAPI(t *testing.T) {
-	m := newFakeMaster(t) // answers 404 everywhere
+	m := pagetest.NewMaster(t) // answers 404 everywhere
 	d := newDriver(t, m)
-	d.run(d.p.Init())
-	if out := d.p.Render(80, 24); !strings.Contains(out, "the master does not serve the package API") {
+	d.Run(d.P.Init())
+	if out := d.P.Render(80, 24); !strings.Contains(out, "the master does not serve the package API") {
 		t.Errorf("shows %q", out)
 	}
-	renderGolden(t, d)
+	pagetest.RenderGolden(t, d.P)
 }
