@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -33,32 +34,20 @@ func (p *page) key(msg tea.KeyPressMsg) tea.Cmd {
 		return p.scaleKey(msg)
 	}
 	k := p.keys
+	if by, ok := k.Step(msg); ok {
+		p.move(by)
+		return nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		p.move(-1)
-	case key.Matches(msg, k.Down):
-		p.move(1)
-	case key.Matches(msg, k.PageUp):
-		p.move(-10)
-	case key.Matches(msg, k.PageDown):
-		p.move(10)
-	case key.Matches(msg, k.Top):
-		p.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		p.move(1 << 30)
 	case key.Matches(msg, k.Refresh):
-		if p.refresh.Now() {
-			return p.fetch()
-		}
+		return listpage.Refetch(&p.refresh, p.fetch)
 	case key.Matches(msg, k.Open) && p.detail == "":
 		a, ok := p.selected()
 		if !ok {
 			return nil
 		}
 		p.detail, p.app, p.appErr, p.taskCursor = a.ID, nil, nil, 0
-		if p.refresh.Now() {
-			return p.fetch()
-		}
+		return listpage.Refetch(&p.refresh, p.fetch)
 	case key.Matches(msg, k.Back) && p.detail != "":
 		p.detail, p.app, p.appErr = "", nil, nil
 	case key.Matches(msg, k.Scale):
@@ -80,10 +69,10 @@ func (p *page) move(by int) {
 		if p.app != nil {
 			n = len(p.app.Tasks)
 		}
-		p.taskCursor = clamp(p.taskCursor+by, n)
+		p.taskCursor = listpage.Clamp(p.taskCursor+by, n)
 		return
 	}
-	p.cursor = clamp(p.cursor+by, len(p.apps))
+	p.cursor = listpage.Clamp(p.cursor+by, len(p.apps))
 }
 
 // startScale opens the instance count input for the selected app.

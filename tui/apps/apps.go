@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -69,7 +70,7 @@ func New(env view.Env) view.Page {
 	return &page{
 		env:   env,
 		keys:  newKeyMap(),
-		after: func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
+		after: listpage.Tick,
 		fw:    view.FrameworkFilter{Name: apiclient.ServicesName},
 	}
 }
@@ -80,10 +81,7 @@ func (p *page) Init() tea.Cmd {
 	if p.env.Client == nil {
 		return nil // no master to ask (a shell tested without one)
 	}
-	if p.refresh.Now() {
-		return p.fetch()
-	}
-	return nil
+	return listpage.Refetch(&p.refresh, p.fetch)
 }
 
 func (p *page) Capturing() bool { return p.scale != nil }
@@ -140,8 +138,5 @@ func (p *page) selected() (marathon.AppStatus, bool) {
 		}
 		return marathon.AppStatus{}, false
 	}
-	if p.cursor < 0 || p.cursor >= len(p.apps) {
-		return marathon.AppStatus{}, false
-	}
-	return p.apps[p.cursor], true
+	return listpage.At(p.apps, p.cursor)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 )
 
 // The page's own messages (unexported, so other pages ignore them).
@@ -96,15 +97,8 @@ func (p *page) fetched(m fetchedMsg) tea.Cmd {
 	p.loaded = true
 	p.err = m.err
 	if m.err == nil {
-		var selected string
-		if p.cursor >= 0 && p.cursor < len(p.apps) {
-			selected = p.apps[p.cursor].ID
-		}
+		p.cursor = listpage.Keep(p.apps, m.apps, p.cursor, func(a marathon.AppStatus) string { return a.ID })
 		p.apps, p.steps = m.apps, m.steps
-		if i := slices.IndexFunc(p.apps, func(a marathon.AppStatus) bool { return a.ID == selected }); i >= 0 {
-			p.cursor = i
-		}
-		p.cursor = clamp(p.cursor, len(p.apps))
 	}
 	if m.detail != "" && m.detail == p.detail {
 		p.appErr = m.appErr
@@ -114,7 +108,7 @@ func (p *page) fetched(m fetchedMsg) tea.Cmd {
 			p.app = nil
 		}
 		if p.app != nil {
-			p.taskCursor = clamp(p.taskCursor, len(p.app.Tasks))
+			p.taskCursor = listpage.Clamp(p.taskCursor, len(p.app.Tasks))
 		}
 	}
 	if !p.pollArmed && m.err == nil && slices.ContainsFunc(p.apps, func(a marathon.AppStatus) bool { return len(a.Deployments) > 0 }) {
@@ -122,11 +116,6 @@ func (p *page) fetched(m fetchedMsg) tea.Cmd {
 		cmds = append(cmds, p.after(deploymentPoll, pollMsg{}))
 	}
 	return tea.Batch(cmds...)
-}
-
-// clamp keeps a cursor inside n rows (0 when there are none).
-func clamp(cursor, n int) int {
-	return max(0, min(cursor, n-1))
 }
 
 // errorText says what went wrong with the services framework and what to

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -15,8 +16,7 @@ func (p *page) Render(width, height int) string {
 		return ""
 	}
 	if p.env.Client == nil {
-		th := p.env.Theme
-		return view.Clip(th.Title.Render("Apps")+"\n"+th.Muted.Render(view.NoClientText), width, height)
+		return listpage.NoClient(p.env.Theme, "Apps", width, height)
 	}
 	var footer []string
 	if p.scale != nil {
@@ -51,7 +51,7 @@ func (p *page) renderList(width, height int) string {
 		return th.Title.Render("Apps") + "\n" + th.Muted.Render("Loading the apps of the services framework…")
 	}
 	if p.err != nil && len(p.apps) == 0 {
-		return th.Title.Render("Apps") + "\n" + problem(th, errorText(p.err), width)
+		return th.Title.Render("Apps") + "\n" + listpage.Problem(th, errorText(p.err), listpage.Retry, width)
 	}
 	deploying := 0
 	for _, a := range p.apps {
@@ -138,7 +138,7 @@ func (p *page) renderDetail(width, height int) string {
 	case p.appErr != nil && isNotFound(p.appErr):
 		return title + "\n" + th.Bad.Render("app "+p.detail+" no longer exists: esc returns to the list")
 	case p.appErr != nil && p.app == nil:
-		return title + "\n" + problem(th, errorText(p.appErr), width)
+		return title + "\n" + listpage.Problem(th, errorText(p.appErr), listpage.Retry, width)
 	case !ok || p.app == nil:
 		return title + "\n" + th.Muted.Render("Loading app "+p.detail+"…")
 	}
@@ -227,13 +227,4 @@ func (p *page) tasksTable(a marathon.AppStatus, now time.Time) view.Table {
 		})
 	}
 	return t
-}
-
-// problem draws an error, wrapped, with how to try again.
-func problem(th view.Theme, text string, width int) string {
-	lines := view.Wrap(text, width)
-	for i, l := range lines {
-		lines[i] = th.Bad.Render(l)
-	}
-	return strings.Join(append(lines, th.Muted.Render("press ctrl+r to try again")), "\n")
 }

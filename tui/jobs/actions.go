@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -25,32 +26,20 @@ type actionMsg struct {
 // key handles a key press.
 func (p *page) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.keys
+	if by, ok := k.Step(msg); ok {
+		p.move(by)
+		return nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		p.move(-1)
-	case key.Matches(msg, k.Down):
-		p.move(1)
-	case key.Matches(msg, k.PageUp):
-		p.move(-10)
-	case key.Matches(msg, k.PageDown):
-		p.move(10)
-	case key.Matches(msg, k.Top):
-		p.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		p.move(1 << 30)
 	case key.Matches(msg, k.Refresh):
-		if p.refresh.Now() {
-			return p.fetch()
-		}
+		return listpage.Refetch(&p.refresh, p.fetch)
 	case key.Matches(msg, k.Open) && p.detail == "":
 		j, ok := p.selected()
 		if !ok {
 			return nil
 		}
 		p.detail, p.job, p.jobErr, p.runCursor = j.ID, nil, nil, 0
-		if p.refresh.Now() {
-			return p.fetch()
-		}
+		return listpage.Refetch(&p.refresh, p.fetch)
 	case key.Matches(msg, k.Back) && p.detail != "":
 		p.detail, p.job, p.jobErr = "", nil, nil
 	case key.Matches(msg, k.Run):
@@ -74,10 +63,10 @@ func (p *page) move(by int) {
 		if p.job != nil {
 			n = len(runsOf(*p.job))
 		}
-		p.runCursor = clamp(p.runCursor+by, n)
+		p.runCursor = listpage.Clamp(p.runCursor+by, n)
 		return
 	}
-	p.cursor = clamp(p.cursor+by, len(p.jobs))
+	p.cursor = listpage.Clamp(p.cursor+by, len(p.jobs))
 }
 
 // runCmd starts a run of job id now.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 )
 
 // NoCron is what the page says when the cron framework is not connected.
@@ -72,15 +73,8 @@ func (p *page) fetched(m fetchedMsg) tea.Cmd {
 	p.loaded = true
 	p.err = m.err
 	if m.err == nil {
-		var selected string
-		if p.cursor >= 0 && p.cursor < len(p.jobs) {
-			selected = p.jobs[p.cursor].ID
-		}
+		p.cursor = listpage.Keep(p.jobs, m.jobs, p.cursor, func(j cronapi.Job) string { return j.ID })
 		p.jobs = m.jobs
-		if i := slices.IndexFunc(p.jobs, func(j cronapi.Job) bool { return j.ID == selected }); i >= 0 {
-			p.cursor = i
-		}
-		p.cursor = clamp(p.cursor, len(p.jobs))
 	} else if isNoCron(m.err) {
 		p.jobs = nil // gone with the framework
 	}
@@ -90,7 +84,7 @@ func (p *page) fetched(m fetchedMsg) tea.Cmd {
 			p.job = m.job
 		}
 		if p.job != nil {
-			p.runCursor = clamp(p.runCursor, len(runsOf(*p.job)))
+			p.runCursor = listpage.Clamp(p.runCursor, len(runsOf(*p.job)))
 		}
 	}
 	if !p.pollArmed && m.err == nil && slices.ContainsFunc(p.jobs, func(j cronapi.Job) bool { return len(j.ActiveRuns) > 0 }) {
@@ -98,11 +92,6 @@ func (p *page) fetched(m fetchedMsg) tea.Cmd {
 		cmds = append(cmds, p.after(activePoll, pollMsg{}))
 	}
 	return tea.Batch(cmds...)
-}
-
-// clamp keeps a cursor inside n rows (0 when there are none).
-func clamp(cursor, n int) int {
-	return max(0, min(cursor, n-1))
 }
 
 func isNoCron(err error) bool {

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -57,7 +58,7 @@ func New(env view.Env) view.Page {
 	return &page{
 		env:   env,
 		keys:  newKeyMap(),
-		after: func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
+		after: listpage.Tick,
 		fw:    view.FrameworkFilter{Name: cronapi.DefaultName},
 	}
 }
@@ -68,10 +69,7 @@ func (p *page) Init() tea.Cmd {
 	if p.env.Client == nil {
 		return nil // no master to ask (a shell tested without one)
 	}
-	if p.refresh.Now() {
-		return p.fetch()
-	}
-	return nil
+	return listpage.Refetch(&p.refresh, p.fetch)
 }
 
 func (p *page) Capturing() bool { return false }
@@ -125,8 +123,5 @@ func (p *page) selected() (cronapi.Job, bool) {
 		}
 		return cronapi.Job{}, false
 	}
-	if p.cursor < 0 || p.cursor >= len(p.jobs) {
-		return cronapi.Job{}, false
-	}
-	return p.jobs[p.cursor], true
+	return listpage.At(p.jobs, p.cursor)
 }

@@ -1,32 +1,27 @@
 package jobs
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
+)
 
 // keyMap is the page's bindings.
 type keyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	listpage.KeyMap
 
-	Open, Back, Refresh    key.Binding
+	Open                   key.Binding
 	Run, Stop, Log, Stderr key.Binding
 }
 
 func newKeyMap() keyMap {
-	b := func(help string, keys ...string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(keys[0], help))
-	}
+	b := listpage.Binding
 	return keyMap{
-		Up:       b("up", "up", "k"),
-		Down:     b("down", "down", "j"),
-		PageUp:   b("page up", "pgup"),
-		PageDown: b("page down", "pgdown"),
-		Top:      b("first", "home", "g"),
-		Bottom:   b("last", "end", "G"),
-		Open:     b("runs", "enter"),
-		Back:     b("back", "esc"),
-		Refresh:  b("refresh", "ctrl+r"),
-		Run:      b("run now", "r"),
-		Stop:     b("stop run", "x"),
-		Log:      b("log", "l"),
-		Stderr:   b("stderr", "L"),
+		KeyMap: listpage.NewKeyMap(),
+		Open:   b("runs", "enter"),
+		Run:    b("run now", "r"),
+		Stop:   b("stop run", "x"),
+		Log:    b("log", "l"),
+		Stderr: b("stderr", "L"),
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/output"
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -17,8 +18,7 @@ func (p *page) Render(width, height int) string {
 		return ""
 	}
 	if p.env.Client == nil {
-		th := p.env.Theme
-		return view.Clip(th.Title.Render("Jobs")+"\n"+th.Muted.Render(view.NoClientText), width, height)
+		return listpage.NoClient(p.env.Theme, "Jobs", width, height)
 	}
 	var body string
 	if p.detail != "" {
@@ -43,7 +43,7 @@ func (p *page) renderList(width, height int) string {
 		}
 		return strings.Join(lines, "\n")
 	case p.err != nil && len(p.jobs) == 0:
-		return title + "\n" + problem(th, errorText(p.err), width)
+		return title + "\n" + listpage.Problem(th, errorText(p.err), listpage.Retry, width)
 	}
 	now := p.env.Time()
 	active := 0
@@ -122,7 +122,7 @@ func (p *page) renderDetail(width, height int) string {
 	case p.jobErr != nil && isNotFound(p.jobErr):
 		return title + "\n" + th.Bad.Render("job "+p.detail+" no longer exists: esc returns to the list")
 	case p.jobErr != nil && p.job == nil:
-		return title + "\n" + problem(th, errorText(p.jobErr), width)
+		return title + "\n" + listpage.Problem(th, errorText(p.jobErr), listpage.Retry, width)
 	case p.job == nil:
 		return title + "\n" + th.Muted.Render("Loading job "+p.detail+"…")
 	}
@@ -202,15 +202,6 @@ func (p *page) runsTable(rows []runRow, now time.Time) view.Table {
 		})
 	}
 	return t
-}
-
-// problem draws an error, wrapped, with how to try again.
-func problem(th view.Theme, text string, width int) string {
-	lines := view.Wrap(text, width)
-	for i, l := range lines {
-		lines[i] = th.Bad.Render(l)
-	}
-	return strings.Join(append(lines, th.Muted.Render("press ctrl+r to try again")), "\n")
 }
 
 // plural counts things: "1 job", "3 jobs".

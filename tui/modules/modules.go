@@ -19,6 +19,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/modules/host/moduleapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -67,7 +68,7 @@ func New(env view.Env) view.Page {
 	return &page{
 		env:   env,
 		keys:  newKeyMap(),
-		after: func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
+		after: listpage.Tick,
 	}
 }
 
@@ -77,10 +78,7 @@ func (p *page) Init() tea.Cmd {
 	if p.env.Client == nil {
 		return nil // no master to ask (a shell tested without one)
 	}
-	if p.refresh.Now() {
-		return p.fetch()
-	}
-	return nil
+	return listpage.Refetch(&p.refresh, p.fetch)
 }
 
 func (p *page) Capturing() bool { return false }
@@ -120,29 +118,19 @@ func (p *page) Update(msg tea.Msg) (view.Page, tea.Cmd) {
 
 func (p *page) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.keys
-	switch {
-	case key.Matches(msg, k.Up) && p.detail == "":
-		p.cursor = clamp(p.cursor-1, len(p.mods))
-	case key.Matches(msg, k.Down) && p.detail == "":
-		p.cursor = clamp(p.cursor+1, len(p.mods))
-	case key.Matches(msg, k.PageUp) && p.detail == "":
-		p.cursor = clamp(p.cursor-10, len(p.mods))
-	case key.Matches(msg, k.PageDown) && p.detail == "":
-		p.cursor = clamp(p.cursor+10, len(p.mods))
-	case key.Matches(msg, k.Top) && p.detail == "":
-		p.cursor = 0
-	case key.Matches(msg, k.Bottom) && p.detail == "":
-		p.cursor = clamp(len(p.mods)-1, len(p.mods))
-	case key.Matches(msg, k.Refresh):
-		if p.refresh.Now() {
-			return p.fetch()
+	if by, ok := k.Step(msg); ok {
+		if p.detail == "" {
+			p.cursor = listpage.Clamp(p.cursor+by, len(p.mods))
 		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Refresh):
+		return listpage.Refetch(&p.refresh, p.fetch)
 	case key.Matches(msg, k.Open) && p.detail == "":
 		if m, ok := p.selected(); ok {
 			p.detail = m.Name
-			if p.refresh.Now() { // describe what the host says now
-				return p.fetch()
-			}
+			return listpage.Refetch(&p.refresh, p.fetch) // describe what the host says now
 		}
 	case key.Matches(msg, k.Back):
 		p.detail = ""
@@ -161,10 +149,7 @@ func (p *page) selected() (moduleapi.Status, bool) {
 		}
 		return p.mods[i], true
 	}
-	if p.cursor >= len(p.mods) {
-		return moduleapi.Status{}, false
-	}
-	return p.mods[p.cursor], true
+	return listpage.At(p.mods, p.cursor)
 }
 
 // fetch reads every module's status; the page calls it only when its
@@ -188,15 +173,8 @@ func (p *page) fetched(m fetchedMsg) tea.Cmd {
 	p.loaded = true
 	p.err = m.err
 	if m.err == nil {
-		var selected string
-		if p.cursor < len(p.mods) {
-			selected = p.mods[p.cursor].Name
-		}
+		p.cursor = listpage.Keep(p.mods, m.mods, p.cursor, func(s moduleapi.Status) string { return s.Name })
 		p.mods = m.mods
-		if i := slices.IndexFunc(p.mods, func(s moduleapi.Status) bool { return s.Name == selected }); i >= 0 {
-			p.cursor = i
-		}
-		p.cursor = clamp(p.cursor, len(p.mods))
 	}
 	moving := slices.ContainsFunc(p.mods, func(s moduleapi.Status) bool {
 		return s.State == moduleapi.Starting || s.State == moduleapi.Backoff || s.State == moduleapi.Stopped
@@ -246,11 +224,6 @@ func (p *page) removed(m removedMsg) tea.Cmd {
 		return tea.Batch(flash, p.fetch())
 	}
 	return flash
-}
-
-// clamp keeps a cursor inside n rows (0 when there are none).
-func clamp(cursor, n int) int {
-	return max(0, min(cursor, n-1))
 }
 
 // errorText says what went wrong and what to do.

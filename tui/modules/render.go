@@ -8,6 +8,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/output"
 	"github.com/cairn-dc/cairn/modules/host/moduleapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -16,8 +17,7 @@ func (p *page) Render(width, height int) string {
 		return ""
 	}
 	if p.env.Client == nil {
-		th := p.env.Theme
-		return view.Clip(th.Title.Render("Modules")+"\n"+th.Muted.Render(view.NoClientText), width, height)
+		return listpage.NoClient(p.env.Theme, "Modules", width, height)
 	}
 	var body string
 	if p.detail != "" {
@@ -35,7 +35,7 @@ func (p *page) renderList(width, height int) string {
 	case !p.loaded:
 		return title + "\n" + th.Muted.Render("Loading the modules of the master's module host…")
 	case p.err != nil && len(p.mods) == 0:
-		return title + "\n" + problem(th, errorText(p.err), width)
+		return title + "\n" + listpage.Problem(th, errorText(p.err), listpage.Retry, width)
 	}
 	running := 0
 	for _, m := range p.mods {
@@ -160,13 +160,4 @@ func when(t *time.Time, now time.Time) string {
 		rel = "in " + output.Age(t.Sub(now))
 	}
 	return t.UTC().Format(time.RFC3339) + " (" + rel + ")"
-}
-
-// problem draws an error, wrapped, with how to try again.
-func problem(th view.Theme, text string, width int) string {
-	lines := view.Wrap(text, width)
-	for i, l := range lines {
-		lines[i] = th.Bad.Render(l)
-	}
-	return strings.Join(append(lines, th.Muted.Render("press ctrl+r to try again")), "\n")
 }

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cairn-dc/cairn/repository/packageapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -34,23 +35,13 @@ func (p *page) key(msg tea.KeyPressMsg) tea.Cmd {
 		return p.formKey(msg)
 	}
 	k := p.keys
+	if by, ok := k.Step(msg); ok {
+		p.move(by)
+		return nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		p.move(-1)
-	case key.Matches(msg, k.Down):
-		p.move(1)
-	case key.Matches(msg, k.PageUp):
-		p.move(-10)
-	case key.Matches(msg, k.PageDown):
-		p.move(10)
-	case key.Matches(msg, k.Top):
-		p.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		p.move(1 << 30)
 	case key.Matches(msg, k.Refresh):
-		if p.refresh.Now() {
-			return p.list()
-		}
+		return listpage.Refetch(&p.refresh, p.list)
 	case key.Matches(msg, k.Search) && p.mode != modeDescribe:
 		in := view.NewInput(p.env.Theme, "search: ", "a name, a word of a description or a tag (empty: all)")
 		in.SetValue(p.query)
@@ -78,9 +69,9 @@ func (p *page) key(msg tea.KeyPressMsg) tea.Cmd {
 func (p *page) move(by int) {
 	switch p.mode {
 	case modeInstalled:
-		p.cursor = clamp(p.cursor+by, len(p.installed))
+		p.cursor = listpage.Clamp(p.cursor+by, len(p.installed))
 	case modeResults:
-		p.resultCursor = clamp(p.resultCursor+by, len(p.results))
+		p.resultCursor = listpage.Clamp(p.resultCursor+by, len(p.results))
 	case modeDescribe:
 		p.scroll = max(0, min(p.scroll+by, 1<<20))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/repository/packageapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 )
 
 // The page's own messages (unexported, so other pages ignore them).
@@ -64,15 +65,8 @@ func (p *page) listed(m listedMsg) tea.Cmd {
 	p.loaded = true
 	p.err = m.err
 	if m.err == nil {
-		var selected string
-		if p.cursor < len(p.installed) {
-			selected = installedAs(p.installed[p.cursor])
-		}
+		p.cursor = listpage.Keep(p.installed, m.pkgs, p.cursor, installedAs)
 		p.installed = m.pkgs
-		if i := slices.IndexFunc(p.installed, func(in packageapi.Installed) bool { return installedAs(in) == selected }); i >= 0 {
-			p.cursor = i
-		}
-		p.cursor = clamp(p.cursor, len(p.installed))
 	}
 	return cmd
 }
@@ -94,7 +88,7 @@ func (p *page) searched(m searchedMsg) {
 	}
 	p.searching = false
 	p.results, p.resultsErr = m.pkgs, m.err
-	p.resultCursor = clamp(p.resultCursor, len(p.results))
+	p.resultCursor = listpage.Clamp(p.resultCursor, len(p.results))
 }
 
 // describeCmd reads a package version in full and the package's versions.
@@ -140,11 +134,6 @@ func installedAs(in packageapi.Installed) string {
 		return in.AppID
 	}
 	return in.Module
-}
-
-// clamp keeps a cursor inside n rows (0 when there are none).
-func clamp(cursor, n int) int {
-	return max(0, min(cursor, n-1))
 }
 
 // errorText says what went wrong with the package API and what to do.

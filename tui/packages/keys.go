@@ -1,30 +1,25 @@
 package packages
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
+)
 
 // keyMap is the page's bindings.
 type keyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	listpage.KeyMap
 
-	Open, Back, Refresh, Search, Form, Uninstall key.Binding
+	Open, Search, Form, Uninstall key.Binding
 	// In the search input and the install form.
 	Submit, Cancel, Next, Prev, Install key.Binding
 }
 
 func newKeyMap() keyMap {
-	b := func(help string, keys ...string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(keys[0], help))
-	}
+	b := listpage.Binding
 	return keyMap{
-		Up:        b("up", "up", "k"),
-		Down:      b("down", "down", "j"),
-		PageUp:    b("page up", "pgup"),
-		PageDown:  b("page down", "pgdown"),
-		Top:       b("first", "home", "g"),
-		Bottom:    b("last", "end", "G"),
+		KeyMap:    listpage.NewKeyMap(),
 		Open:      b("describe", "enter"),
-		Back:      b("back", "esc"),
-		Refresh:   b("refresh", "ctrl+r"),
 		Search:    b("search", "/"),
 		Form:      b("install", "i"),
 		Uninstall: b("uninstall", "x"),

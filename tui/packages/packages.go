@@ -15,6 +15,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/repository/packageapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -85,7 +86,7 @@ func New(env view.Env) view.Page {
 	return &page{
 		env:   env,
 		keys:  newKeyMap(),
-		after: func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
+		after: listpage.Tick,
 		fw:    view.FrameworkFilter{Name: apiclient.ServicesName},
 	}
 }
@@ -96,10 +97,7 @@ func (p *page) Init() tea.Cmd {
 	if p.env.Client == nil {
 		return nil // no master to ask (a shell tested without one)
 	}
-	if p.refresh.Now() {
-		return p.list()
-	}
-	return nil
+	return listpage.Refetch(&p.refresh, p.list)
 }
 
 func (p *page) Capturing() bool { return p.search != nil || p.mode == modeForm }

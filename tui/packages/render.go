@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cairn-dc/cairn/repository/packageapi"
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -13,8 +14,7 @@ func (p *page) Render(width, height int) string {
 		return ""
 	}
 	if p.env.Client == nil {
-		th := p.env.Theme
-		return view.Clip(th.Title.Render("Packages")+"\n"+th.Muted.Render(view.NoClientText), width, height)
+		return listpage.NoClient(p.env.Theme, "Packages", width, height)
 	}
 	var footer []string
 	if p.search != nil {
@@ -45,7 +45,7 @@ func (p *page) renderInstalled(width, height int) string {
 	case !p.loaded:
 		return title + "\n" + th.Muted.Render("Loading the installed packages…")
 	case p.err != nil && len(p.installed) == 0:
-		return title + "\n" + problem(th, errorText(p.err, "", ""), width)
+		return title + "\n" + listpage.Problem(th, errorText(p.err, "", ""), retry, width)
 	}
 	lines := []string{title + "  " + th.Muted.Render(fmt.Sprintf("%d installed · / searches the repositories", len(p.installed)))}
 	errLine := ""
@@ -115,7 +115,7 @@ func (p *page) renderResults(width, height int) string {
 	case p.searching:
 		return title + "\n" + th.Muted.Render("Searching the repositories…")
 	case p.resultsErr != nil:
-		return title + "\n" + problem(th, errorText(p.resultsErr, "", ""), width)
+		return title + "\n" + listpage.Problem(th, errorText(p.resultsErr, "", ""), retry, width)
 	case len(p.results) == 0:
 		return title + "\n" + th.Muted.Render("No package matches: / searches again (empty: all), esc returns.")
 	}
@@ -143,11 +143,6 @@ func (p *page) renderResults(width, height int) string {
 	return title + "\n" + t.Render(th, width, height-1)
 }
 
-// problem draws an error, wrapped, with how to try again.
-func problem(th view.Theme, text string, width int) string {
-	lines := view.Wrap(text, width)
-	for i, l := range lines {
-		lines[i] = th.Bad.Render(l)
-	}
-	return strings.Join(append(lines, th.Muted.Render("press ctrl+r to try again (esc goes back)")), "\n")
-}
+// retry is the hint under the page's errors (esc leaves a search or a
+// description).
+const retry = listpage.Retry + " (esc goes back)"

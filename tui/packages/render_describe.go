@@ -3,6 +3,7 @@ package packages
 import (
 	"strings"
 
+	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -17,7 +18,7 @@ func (p *page) renderDescribe(width, height int) string {
 	title := th.Title.Render("Package "+name) + "  " + th.Muted.Render("i installs · esc goes back")
 	switch {
 	case p.descErr != nil:
-		return title + "\n" + problem(th, errorText(p.descErr, p.descName, p.descVersion), width)
+		return title + "\n" + listpage.Problem(th, errorText(p.descErr, p.descName, p.descVersion), retry, width)
 	case p.details == nil:
 		return title + "\n" + th.Muted.Render("Loading package "+name+"…")
 	}
