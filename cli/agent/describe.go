@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,7 +33,7 @@ type DescribeOptions struct {
 }
 
 // MinIDPrefix is the shortest agent ID prefix describe accepts.
-const MinIDPrefix = 6
+const MinIDPrefix = apiclient.MinIDPrefix
 
 // NewCmdDescribe returns "cairn agent describe". runF replaces the run
 // function in tests (nil runs describeRun).
@@ -50,21 +49,15 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Example: "  cairn agent describe agent-1\n" +
 			"  cairn agent describe 01JB8X\n" +
 			"  cairn agent describe agent-1 --json | jq '.tasks[].id'",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Agent = strings.TrimSpace(args[0])
-			if opts.Agent == "" {
-				return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return describeRun(cmd.Context(), opts)
-		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, `print {"agent": ..., "tasks": [...]} as JSON`)
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		opts.Agent = strings.TrimSpace(arg)
+		if opts.Agent == "" {
+			return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname")
+		}
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 // description is what --json prints.
@@ -82,7 +75,7 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if err != nil {
 		return fmt.Errorf("listing agents: %w", err)
 	}
-	a, err := matchAgent(agents, opts.Agent)
+	a, err := apiclient.MatchAgent(agents, opts.Agent, "cairn agent list")
 	if err != nil {
 		return err
 	}
@@ -90,98 +83,29 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if err != nil {
 		return fmt.Errorf("listing the tasks of agent %s: %w", a.ID, err)
 	}
-	slices.SortStableFunc(tasks, func(x, y protocol.Task) int {
-		return cmp.Or(cmpBool(x.State.Terminal(), y.State.Terminal()), cmp.Compare(x.ID, y.ID))
-	})
+	apiclient.SortTasks(tasks)
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, description{Agent: a, Tasks: tasks})
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	return printDescription(opts.IO.Out, a, tasks, now())
-}
-
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
-}
-
-// matchAgent finds one agent by ID, hostname or ID prefix.
-func matchAgent(agents []protocol.Agent, q string) (protocol.Agent, error) {
-	var byHost, byPrefix []protocol.Agent
-	for _, a := range agents {
-		switch {
-		case string(a.ID) == q:
-			return a, nil
-		case a.Hostname == q:
-			byHost = append(byHost, a)
-		case len(q) >= MinIDPrefix && strings.HasPrefix(strings.ToUpper(string(a.ID)), strings.ToUpper(q)):
-			byPrefix = append(byPrefix, a)
-		}
-	}
-	// A hostname used twice (an agent gone, its machine back): prefer the
-	// one that is not gone.
-	if len(byHost) > 1 {
-		live := slices.DeleteFunc(slices.Clone(byHost), func(a protocol.Agent) bool { return a.Status == protocol.AgentRemoved })
-		if len(live) == 1 {
-			byHost = live
-		}
-	}
-	for _, found := range [][]protocol.Agent{byHost, byPrefix} {
-		switch len(found) {
-		case 0:
-			continue
-		case 1:
-			return found[0], nil
-		}
-		ids := make([]string, len(found))
-		for i, a := range found {
-			ids[i] = fmt.Sprintf("%s (%s)", a.ID, a.Hostname)
-		}
-		slices.Sort(ids)
-		return protocol.Agent{}, fmt.Errorf("%q matches %d agents: %s; give a full agent ID", q, len(found), strings.Join(ids, ", "))
-	}
-	if len(q) < MinIDPrefix {
-		return protocol.Agent{}, fmt.Errorf("no agent has the ID or hostname %q (an ID prefix needs at least %d characters; see cairn agent list)", q, MinIDPrefix)
-	}
-	return protocol.Agent{}, fmt.Errorf("no agent has the ID, ID prefix or hostname %q (see cairn agent list)", q)
+	return printDescription(opts.IO.Out, a, tasks, output.Now(opts.Now))
 }
 
 func printDescription(w io.Writer, a protocol.Agent, tasks []protocol.Task, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("ID", string(a.ID))
-	field("Hostname", a.Hostname)
-	field("Address", a.Address)
-	field("Status", string(a.Status))
-	field("Registered", when(a.RegisteredTime, now))
+	fs := output.NewFields(w)
+	fs.Field("ID", string(a.ID))
+	fs.Field("Hostname", a.Hostname)
+	fs.Field("Address", a.Address)
+	fs.Field("Status", string(a.Status))
+	fs.Field("Registered", when(a.RegisteredTime, now))
 	if a.UnreachableTime > 0 {
-		field("Unreachable since", when(a.UnreachableTime, now))
+		fs.Field("Unreachable since", when(a.UnreachableTime, now))
 	}
-	field("URL", a.URL)
-	field("Version", a.Version)
-	field("Attributes", a.Attributes.String())
-	active := 0
-	for _, t := range tasks {
-		if !t.State.Terminal() {
-			active++
-		}
-	}
-	field("Tasks", fmt.Sprintf("%d active, %d ended", active, len(tasks)-active))
-	if err := tw.Flush(); err != nil {
+	fs.Field("URL", a.URL)
+	fs.Field("Version", a.Version)
+	fs.Field("Attributes", a.Attributes.String())
+	active := apiclient.CountActive(tasks)
+	fs.Field("Tasks", fmt.Sprintf("%d active, %d ended", active, len(tasks)-active))
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing agent: %w", err)
 	}
 

@@ -196,7 +196,7 @@ func TestMatchAgentPrefersLiveHostname(t *testing.T) {
 		{ID: "A1", Hostname: "h", Status: protocol.AgentRemoved},
 		{ID: "A2", Hostname: "h", Status: protocol.AgentActive},
 	}
-	if a, err := matchAgent(agents, "h"); err != nil || a.ID != "A2" {
+	if a, err := apiclient.MatchAgent(agents, "h", "cairn agent list"); err != nil || a.ID != "A2" {
 		t.Errorf("%v %v", a.ID, err)
 	}
 }

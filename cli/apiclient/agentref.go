@@ -3,14 +3,13 @@ package apiclient
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/cairn-dc/cairn/kernel/protocol"
 )
 
 // MinAgentIDPrefix is the shortest agent ID prefix FindAgent accepts.
-const MinAgentIDPrefix = 6
+const MinAgentIDPrefix = MinIDPrefix
 
 // FindAgent finds one agent by its ID, its hostname or a unique ID prefix
 // of at least MinAgentIDPrefix characters (case-insensitive), as "cairn
@@ -22,41 +21,22 @@ func FindAgent(agents []protocol.Agent, q string) (protocol.Agent, error) {
 	if q == "" {
 		return protocol.Agent{}, fmt.Errorf("give an agent ID, ID prefix or hostname (see cairn node list)")
 	}
-	var byHost, byPrefix []protocol.Agent
-	for _, a := range agents {
-		switch {
-		case string(a.ID) == q:
-			return a, nil
-		case a.Hostname == q:
-			byHost = append(byHost, a)
-		case len(q) >= MinAgentIDPrefix && strings.HasPrefix(strings.ToUpper(string(a.ID)), strings.ToUpper(q)):
-			byPrefix = append(byPrefix, a)
-		}
-	}
-	if len(byHost) > 1 {
-		live := slices.DeleteFunc(slices.Clone(byHost), func(a protocol.Agent) bool { return a.Status == protocol.AgentRemoved })
-		if len(live) == 1 {
-			byHost = live
-		}
-	}
-	for _, found := range [][]protocol.Agent{byHost, byPrefix} {
-		switch len(found) {
-		case 0:
-			continue
-		case 1:
-			return found[0], nil
-		}
-		ids := make([]string, len(found))
-		for i, a := range found {
-			ids[i] = fmt.Sprintf("%s (%s)", a.ID, a.Hostname)
-		}
-		slices.Sort(ids)
-		return protocol.Agent{}, fmt.Errorf("%q matches %d agents: %s; give a full agent ID", q, len(found), strings.Join(ids, ", "))
-	}
-	if len(q) < MinAgentIDPrefix {
-		return protocol.Agent{}, fmt.Errorf("no agent has the ID or hostname %q (an ID prefix needs at least %d characters; see cairn node list)", q, MinAgentIDPrefix)
-	}
-	return protocol.Agent{}, fmt.Errorf("no agent has the ID, ID prefix or hostname %q (see cairn node list)", q)
+	return MatchAgent(agents, q, "cairn node list")
+}
+
+// MatchAgent is FindAgent for a q already trimmed and not empty, its
+// errors pointing to list, the command that lists the agents.
+func MatchAgent(agents []protocol.Agent, q, list string) (protocol.Agent, error) {
+	return Match(agents, q, Ref[protocol.Agent]{
+		Kind:   "agent",
+		NameIs: "hostname",
+		List:   list,
+		ID:     func(a protocol.Agent) string { return string(a.ID) },
+		Name:   func(a protocol.Agent) string { return a.Hostname },
+		// A hostname used twice (an agent gone, its machine back): the
+		// one that is not gone.
+		Prefer: func(a protocol.Agent) bool { return a.Status != protocol.AgentRemoved },
+	})
 }
 
 // ResolveAgent lists the agents (GET /v1/agents) and finds one with

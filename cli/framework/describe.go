@@ -1,13 +1,10 @@
 package framework
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,7 +29,7 @@ type DescribeOptions struct {
 }
 
 // MinIDPrefix is the shortest framework ID prefix describe accepts.
-const MinIDPrefix = 6
+const MinIDPrefix = apiclient.MinIDPrefix
 
 // NewCmdDescribe returns "cairn framework describe". runF replaces the run
 // function in tests (nil runs describeRun).
@@ -48,21 +45,15 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Example: "  cairn framework describe services\n" +
 			"  cairn framework describe 01JB8X\n" +
 			"  cairn framework describe cron --json | jq '.tasks | length'",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Framework = strings.TrimSpace(args[0])
-			if opts.Framework == "" {
-				return cmdutil.UsageErrorf("give a framework ID, ID prefix or name")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return describeRun(cmd.Context(), opts)
-		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, `print {"framework": ..., "tasks": [...]} as JSON`)
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		opts.Framework = strings.TrimSpace(arg)
+		if opts.Framework == "" {
+			return cmdutil.UsageErrorf("give a framework ID, ID prefix or name")
+		}
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 // Description is what describe --json prints.
@@ -104,104 +95,52 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if err != nil {
 		return fmt.Errorf("listing the tasks of framework %s: %w", fw.ID, err)
 	}
-	slices.SortStableFunc(tasks, func(x, y protocol.Task) int {
-		return cmp.Or(cmpBool(x.State.Terminal(), y.State.Terminal()), cmp.Compare(x.ID, y.ID))
-	})
+	apiclient.SortTasks(tasks)
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, Description{Framework: fw, Tasks: tasks})
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	return printDescription(opts.IO.Out, fw, tasks, now())
+	return printDescription(opts.IO.Out, fw, tasks, output.Now(opts.Now))
 }
 
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
+// frameworkRef names frameworks by ID, name or ID prefix. A name used by
+// several frameworks (one failed over, say) means the connected one when
+// there is only one.
+var frameworkRef = apiclient.Ref[protocol.Framework]{
+	Kind:   "framework",
+	NameIs: "name",
+	List:   "cairn framework list",
+	ID:     func(fw protocol.Framework) string { return string(fw.ID) },
+	Name:   func(fw protocol.Framework) string { return fw.Name },
+	Prefer: func(fw protocol.Framework) bool { return fw.Connected },
 }
 
-// matchFramework finds one framework by ID, name or ID prefix. A name used
-// by several frameworks (one failed over, say) means the connected one
-// when there is only one.
+// matchFramework finds one framework by ID, name or ID prefix.
 func matchFramework(frameworks []protocol.Framework, q string) (protocol.Framework, error) {
-	var byName, byPrefix []protocol.Framework
-	for _, fw := range frameworks {
-		switch {
-		case string(fw.ID) == q:
-			return fw, nil
-		case fw.Name == q:
-			byName = append(byName, fw)
-		case len(q) >= MinIDPrefix && strings.HasPrefix(strings.ToUpper(string(fw.ID)), strings.ToUpper(q)):
-			byPrefix = append(byPrefix, fw)
-		}
-	}
-	if len(byName) > 1 {
-		connected := slices.DeleteFunc(slices.Clone(byName), func(fw protocol.Framework) bool { return !fw.Connected })
-		if len(connected) == 1 {
-			byName = connected
-		}
-	}
-	for _, found := range [][]protocol.Framework{byName, byPrefix} {
-		switch len(found) {
-		case 0:
-			continue
-		case 1:
-			return found[0], nil
-		}
-		ids := make([]string, len(found))
-		for i, fw := range found {
-			ids[i] = fmt.Sprintf("%s (%s)", fw.ID, fw.Name)
-		}
-		slices.Sort(ids)
-		return protocol.Framework{}, fmt.Errorf("%q matches %d frameworks: %s; give a full framework ID", q, len(found), strings.Join(ids, ", "))
-	}
-	if len(q) < MinIDPrefix {
-		return protocol.Framework{}, fmt.Errorf("no framework has the ID or name %q (an ID prefix needs at least %d characters; see cairn framework list)", q, MinIDPrefix)
-	}
-	return protocol.Framework{}, fmt.Errorf("no framework has the ID, ID prefix or name %q (see cairn framework list)", q)
+	return apiclient.Match(frameworks, q, frameworkRef)
 }
 
 func printDescription(w io.Writer, fw protocol.Framework, tasks []protocol.Task, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("ID", string(fw.ID))
-	field("Name", fw.Name)
-	field("Roles", strings.Join(fw.Roles, ","))
-	field("Principal", fw.Principal)
-	field("Hostname", fw.Hostname)
-	field("Web UI", fw.WebuiURL)
-	field("Connected", output.YesNo(fw.Connected))
-	field("Registered", output.Time(output.WireTime(fw.RegisteredTime), now))
+	fs := output.NewFields(w)
+	fs.Field("ID", string(fw.ID))
+	fs.Field("Name", fw.Name)
+	fs.Field("Roles", strings.Join(fw.Roles, ","))
+	fs.Field("Principal", fw.Principal)
+	fs.Field("Hostname", fw.Hostname)
+	fs.Field("Web UI", fw.WebuiURL)
+	fs.Field("Connected", output.YesNo(fw.Connected))
+	fs.Field("Registered", output.Time(output.WireTime(fw.RegisteredTime), now))
 	if !fw.Connected && fw.DisconnectedTime > 0 {
-		field("Disconnected", output.Time(output.WireTime(fw.DisconnectedTime), now))
+		fs.Field("Disconnected", output.Time(output.WireTime(fw.DisconnectedTime), now))
 	}
 	failover := ""
 	if fw.FailoverTimeout > 0 {
 		failover = (time.Duration(fw.FailoverTimeout * float64(time.Second))).Round(time.Second).String()
 	}
-	field("Failover timeout", failover)
-	field("Resources used", output.Summary(fw.UsedResources))
-	active := 0
-	for _, t := range tasks {
-		if !t.State.Terminal() {
-			active++
-		}
-	}
-	field("Tasks", fmt.Sprintf("%d active, %d ended", active, len(tasks)-active))
-	if err := tw.Flush(); err != nil {
+	fs.Field("Failover timeout", failover)
+	fs.Field("Resources used", output.Summary(fw.UsedResources))
+	active := apiclient.CountActive(tasks)
+	fs.Field("Tasks", fmt.Sprintf("%d active, %d ended", active, len(tasks)-active))
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing framework: %w", err)
 	}
 	fmt.Fprintln(w)

@@ -1,14 +1,12 @@
 package task
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,7 +33,6 @@ type DescribeOptions struct {
 // function in tests (nil runs describeRun).
 func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOptions) error) *cobra.Command {
 	opts := &DescribeOptions{IO: f.IOStreams, APIClient: f.APIClient}
-	var frameworkID string
 	cmd := &cobra.Command{
 		Use:     "describe TASK",
 		Aliases: []string{"show"},
@@ -45,28 +42,9 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 			"exited).",
 		Example: "  cairn task describe web.1\n" +
 			"  cairn task describe backup.1 --json | jq '.statuses[-1]'",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.TaskID = protocol.TaskID(args[0])
-			if err := protocol.ValidateTaskID("task id", opts.TaskID); err != nil {
-				return cmdutil.AsUsageError(err)
-			}
-			if frameworkID != "" {
-				if err := protocol.ValidateToken("--framework", frameworkID); err != nil {
-					return cmdutil.AsUsageError(err)
-				}
-				opts.FrameworkID = protocol.FrameworkID(frameworkID)
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return describeRun(cmd.Context(), opts)
-		},
 	}
-	cmd.Flags().StringVar(&frameworkID, "framework", "", "the task's framework `id`, when several frameworks use the task id")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the task as JSON (as GET /v1/tasks has it)")
-	return cmd
+	return taskVerb(f, cmd, &opts.TaskID, &opts.FrameworkID, nil, cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 // Candidates completes task IDs, active tasks first.
@@ -75,9 +53,7 @@ func Candidates(ctx context.Context, c *apiclient.Client) ([]cobra.Completion, e
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(tasks, func(x, y protocol.Task) int {
-		return cmp.Or(cmpBool(x.State.Terminal(), y.State.Terminal()), cmp.Compare(x.ID, y.ID))
-	})
+	apiclient.SortTasks(tasks)
 	out := make([]cobra.Completion, 0, len(tasks))
 	seen := map[protocol.TaskID]bool{}
 	for _, t := range tasks {
@@ -89,16 +65,6 @@ func Candidates(ctx context.Context, c *apiclient.Client) ([]cobra.Completion, e
 	return out, nil
 }
 
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
-}
-
 func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	client, err := opts.APIClient()
 	if err != nil {
@@ -108,23 +74,13 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if err != nil {
 		return fmt.Errorf("listing tasks: %w", err)
 	}
-	var found []protocol.Task
-	for _, t := range tasks {
-		if t.ID == opts.TaskID {
-			found = append(found, t)
-		}
-	}
+	found, fws := withID(tasks, opts.TaskID)
 	switch len(found) {
 	case 0:
 		return fmt.Errorf("no task %s is known to the master (see cairn task list; ended tasks are kept only for a while)", opts.TaskID)
 	case 1:
 	default:
-		fws := make([]string, len(found))
-		for i, t := range found {
-			fws[i] = string(t.FrameworkID)
-		}
-		slices.Sort(fws)
-		return cmdutil.UsageErrorf("task id %s is used by %d frameworks (%s): give --framework", opts.TaskID, len(found), strings.Join(fws, ", "))
+		return cmdutil.UsageErrorf("task id %s is used by %d frameworks (%s): give --framework", opts.TaskID, len(found), fws)
 	}
 	t := found[0]
 	if opts.JSON {
@@ -146,11 +102,7 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 			}
 		}
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	return printDescription(opts.IO.Out, t, fwName, hostname, now())
+	return printDescription(opts.IO.Out, t, fwName, hostname, output.Now(opts.Now))
 }
 
 func withName(id, name string) string {
@@ -161,43 +113,36 @@ func withName(id, name string) string {
 }
 
 func printDescription(w io.Writer, t protocol.Task, fwName, hostname string, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("ID", string(t.ID))
-	field("Name", t.Name)
-	field("Framework", withName(string(t.FrameworkID), fwName))
-	field("Agent", withName(string(t.AgentID), hostname))
-	field("Role", t.Role)
-	field("State", string(t.State))
-	field("Healthy", output.OptionalYesNo(t.Healthy))
+	fs := output.NewFields(w)
+	fs.Field("ID", string(t.ID))
+	fs.Field("Name", t.Name)
+	fs.Field("Framework", withName(string(t.FrameworkID), fwName))
+	fs.Field("Agent", withName(string(t.AgentID), hostname))
+	fs.Field("Role", t.Role)
+	fs.Field("State", string(t.State))
+	fs.Field("Healthy", output.OptionalYesNo(t.Healthy))
 	if n := len(t.Statuses); n > 0 {
 		last := t.Statuses[n-1]
-		field("Since", output.Time(output.WireTime(last.Timestamp), now))
+		fs.Field("Since", output.Time(output.WireTime(last.Timestamp), now))
 		if last.ExitCode != nil {
-			field("Exit code", fmt.Sprint(*last.ExitCode))
+			fs.Field("Exit code", fmt.Sprint(*last.ExitCode))
 		}
 	}
-	field("Resources", t.Resources.String())
+	fs.Field("Resources", t.Resources.String())
 	if s := t.Statistics; s != nil {
-		field("CPU time", fmt.Sprintf("%.2fs", s.CPUsUserTimeSecs+s.CPUsSystemTimeSecs))
+		fs.Field("CPU time", fmt.Sprintf("%.2fs", s.CPUsUserTimeSecs+s.CPUsSystemTimeSecs))
 		mem := fmt.Sprintf("%.1f MiB", float64(s.MemRSSBytes)/(1<<20))
 		if s.MemLimitBytes > 0 {
 			mem += fmt.Sprintf(" of %.1f MiB", float64(s.MemLimitBytes)/(1<<20))
 		}
-		field("Memory used", mem)
+		fs.Field("Memory used", mem)
 	}
 	var labels []string
 	for _, k := range slices.Sorted(maps.Keys(t.Labels)) {
 		labels = append(labels, k+"="+t.Labels[k])
 	}
-	field("Labels", strings.Join(labels, ", "))
-	if err := tw.Flush(); err != nil {
+	fs.Field("Labels", strings.Join(labels, ", "))
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing task: %w", err)
 	}
 	if len(t.Statuses) == 0 {

@@ -26,7 +26,6 @@ type KillOptions struct {
 // tests (nil runs killRun).
 func NewCmdKill(f *cmdutil.Factory, runF func(context.Context, *KillOptions) error) *cobra.Command {
 	opts := &KillOptions{IO: f.IOStreams, APIClient: f.APIClient}
-	var frameworkID string
 	cmd := &cobra.Command{
 		Use:   "kill TASK",
 		Short: "Kill a task",
@@ -35,27 +34,8 @@ func NewCmdKill(f *cmdutil.Factory, runF func(context.Context, *KillOptions) err
 			"framework is dropped from its queue.",
 		Example: "  cairn task kill run-01JB8X5Q2M3N4P5R6S7T8V9W0X\n" +
 			"  cairn task kill web.1 --framework 01JB8X5Q2M3N4P5R6S7T8V9W0F",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.TaskID = protocol.TaskID(args[0])
-			if err := protocol.ValidateTaskID("task id", opts.TaskID); err != nil {
-				return cmdutil.AsUsageError(err)
-			}
-			if frameworkID != "" {
-				if err := protocol.ValidateToken("--framework", frameworkID); err != nil {
-					return cmdutil.AsUsageError(err)
-				}
-				opts.FrameworkID = protocol.FrameworkID(frameworkID)
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return killRun(cmd.Context(), opts)
-		},
 	}
-	cmd.Flags().StringVar(&frameworkID, "framework", "", "the task's framework `id`, when several frameworks use the task id")
-	return cmd
+	return taskVerb(f, cmd, &opts.TaskID, &opts.FrameworkID, nil, cmdutil.RunOrTest(opts, runF, killRun))
 }
 
 func killRun(ctx context.Context, opts *KillOptions) error {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,7 +32,6 @@ type LogOptions struct {
 // tests (nil runs logRun).
 func NewCmdLog(f *cmdutil.Factory, runF func(context.Context, *LogOptions) error) *cobra.Command {
 	opts := &LogOptions{IO: f.IOStreams, APIClient: f.APIClient}
-	var frameworkID string
 	cmd := &cobra.Command{
 		Use:     "log TASK",
 		Aliases: []string{"logs"},
@@ -44,35 +42,18 @@ func NewCmdLog(f *cmdutil.Factory, runF func(context.Context, *LogOptions) error
 		Example: "  cairn task log run-01JB8X5Q2M3N4P5R6S7T8V9W0X\n" +
 			"  cairn task log web.1 --follow --tail 20\n" +
 			"  cairn task log backup.1 --stderr --framework 01JB8X5Q2M3N4P5R6S7T8V9W0G",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.TaskID = protocol.TaskID(args[0])
-			if err := protocol.ValidateTaskID("task id", opts.TaskID); err != nil {
-				return cmdutil.AsUsageError(err)
-			}
-			if frameworkID != "" {
-				if err := protocol.ValidateToken("--framework", frameworkID); err != nil {
-					return cmdutil.AsUsageError(err)
-				}
-				opts.FrameworkID = protocol.FrameworkID(frameworkID)
-			}
-			if !cmd.Flags().Changed("tail") {
-				opts.Tail = -1
-			} else if opts.Tail < 0 {
-				return cmdutil.UsageErrorf("--tail must be 0 or more, got %d", opts.Tail)
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return logRun(cmd.Context(), opts)
-		},
 	}
 	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep printing the output until the task ends")
 	cmd.Flags().BoolVar(&opts.Stderr, "stderr", false, "print stderr instead of stdout")
 	cmd.Flags().IntVarP(&opts.Tail, "tail", "n", 0, "print only the last `N` lines (then follow, with --follow)")
-	cmd.Flags().StringVar(&frameworkID, "framework", "", "the task's framework `id`, when several frameworks use the task id")
-	return cmd
+	return taskVerb(f, cmd, &opts.TaskID, &opts.FrameworkID, func() error {
+		if !cmd.Flags().Changed("tail") {
+			opts.Tail = -1
+		} else if opts.Tail < 0 {
+			return cmdutil.UsageErrorf("--tail must be 0 or more, got %d", opts.Tail)
+		}
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, logRun))
 }
 
 // findTask finds a task by ID among the master's tasks; an ID several
@@ -82,12 +63,7 @@ func findTask(ctx context.Context, client *apiclient.Client, id protocol.TaskID,
 	if err != nil {
 		return protocol.Task{}, fmt.Errorf("looking up task %s: %w", id, err)
 	}
-	var found []protocol.Task
-	for _, t := range tasks {
-		if t.ID == id {
-			found = append(found, t)
-		}
-	}
+	found, fws := withID(tasks, id)
 	switch len(found) {
 	case 0:
 		if frameworkID != "" {
@@ -97,12 +73,7 @@ func findTask(ctx context.Context, client *apiclient.Client, id protocol.TaskID,
 	case 1:
 		return found[0], nil
 	}
-	fids := make([]string, len(found))
-	for i, t := range found {
-		fids[i] = string(t.FrameworkID)
-	}
-	slices.Sort(fids)
-	return protocol.Task{}, fmt.Errorf("task id %s is used by %d frameworks (%s): pass --framework", id, len(found), strings.Join(fids, ", "))
+	return protocol.Task{}, fmt.Errorf("task id %s is used by %d frameworks (%s): pass --framework", id, len(found), fws)
 }
 
 func logRun(ctx context.Context, opts *LogOptions) error {

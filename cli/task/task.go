@@ -2,9 +2,14 @@
 package task
 
 import (
+	"context"
+	"slices"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-dc/cairn/cli/cmdutil"
+	"github.com/cairn-dc/cairn/kernel/protocol"
 )
 
 // NewCmdTask returns "cairn task" and its verbs.
@@ -19,4 +24,45 @@ func NewCmdTask(f *cmdutil.Factory) *cobra.Command {
 		NewCmdKill(f, nil),
 	)
 	return cmd
+}
+
+// taskVerb makes cmd a verb of one task: it takes TASK (completed with
+// the master's tasks) and --framework, for a task id several frameworks
+// use, checked into *id and *fw; then check, when set, checks the verb's
+// other flags, and run runs.
+func taskVerb(f *cmdutil.Factory, cmd *cobra.Command, id *protocol.TaskID, fw *protocol.FrameworkID, check func() error, run func(context.Context) error) *cobra.Command {
+	var frameworkID string
+	cmd.Flags().StringVar(&frameworkID, "framework", "", "the task's framework `id`, when several frameworks use the task id")
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		*id = protocol.TaskID(arg)
+		if err := protocol.ValidateTaskID("task id", *id); err != nil {
+			return cmdutil.AsUsageError(err)
+		}
+		if frameworkID != "" {
+			if err := protocol.ValidateToken("--framework", frameworkID); err != nil {
+				return cmdutil.AsUsageError(err)
+			}
+			*fw = protocol.FrameworkID(frameworkID)
+		}
+		if check != nil {
+			return check()
+		}
+		return nil
+	}, run)
+}
+
+// withID returns the tasks of tasks whose ID is id, and the frameworks
+// they are of, sorted, as "F1, F2".
+func withID(tasks []protocol.Task, id protocol.TaskID) (found []protocol.Task, frameworks string) {
+	for _, t := range tasks {
+		if t.ID == id {
+			found = append(found, t)
+		}
+	}
+	fws := make([]string, len(found))
+	for i, t := range found {
+		fws[i] = string(t.FrameworkID)
+	}
+	slices.Sort(fws)
+	return found, strings.Join(fws, ", ")
 }
