@@ -43,7 +43,7 @@ func newCluster(t *testing.T) *pagetest.Master {
 }
 
 // started is a driver whose page has loaded the apps.
-func started(t *testing.T, m *pagetest.Master) *driver {
+func started(t *testing.T, m *pagetest.Master) *pagetest.Driver[*page] {
 	d := newDriver(t, m)
 	d.Run(d.P.Init())
 	d.Send(pagetest.Subscribed(pagetest.Frameworks()...))
@@ -174,7 +174,7 @@ func TestOpenLog(t *testing.T) {
 		t.Fatalf("L opened %d logs", len(d.Logs))
 	}
 	got := d.Logs[0]
-	if got.Task.ID != "web.77b2d0" || got.Task.AgentID != "A2" || got.Task.FrameworkID != servicesID || !got.Stderr {
+	if got.Task.ID != "web.77b2d0" || got.Task.AgentID != "A2" || got.Task.FrameworkID != pagetest.ServicesID || !got.Stderr {
 		t.Errorf("log of %+v (stderr %v)", got.Task, got.Stderr)
 	}
 }
@@ -184,12 +184,12 @@ func TestEventsRefetchDebounced(t *testing.T) {
 	d := started(t, m)
 	d.Timers = nil // the deployment poll
 
-	d.Send(pagetest.TaskEvent(cronID, "job.1"))
+	d.Send(pagetest.TaskEvent(pagetest.CronID, "job.1"))
 	if len(d.Timers) != 0 {
 		t.Fatalf("a cron task's event armed %d timers", len(d.Timers))
 	}
 	for i := range 5 {
-		d.Send(pagetest.TaskEvent(servicesID, "web."+string(rune('a'+i))))
+		d.Send(pagetest.TaskEvent(pagetest.ServicesID, "web."+string(rune('a'+i))))
 	}
 	if len(d.Timers) != 1 || d.Timers[0].D != debounceDelay {
 		t.Fatalf("5 events armed timers %+v, want one of %v", d.Timers, debounceDelay)
@@ -227,4 +227,12 @@ func TestDeploymentPollIsSlow(t *testing.T) {
 	if len(d.Timers) != 1 || d.Timers[0].D < 10e9 {
 		t.Fatalf("timers %+v, want one poll of >= 10s while a deployment is in progress", d.Timers)
 	}
+}
+
+// newDriver drives the page against m, its timers kept for the test to
+// fire.
+func newDriver(t *testing.T, m *pagetest.Master) *pagetest.Driver[*page] {
+	p := New(pagetest.Env(t, m)).(*page)
+	p.after = pagetest.After
+	return pagetest.NewDriver(t, p)
 }

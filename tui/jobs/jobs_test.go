@@ -45,7 +45,7 @@ func newCluster(t *testing.T) *pagetest.Master {
 
 // started is a driver whose page has loaded the jobs, the selection on
 // reports.daily (the jobs are sorted by id).
-func started(t *testing.T, m *pagetest.Master) *driver {
+func started(t *testing.T, m *pagetest.Master) *pagetest.Driver[*page] {
 	d := newDriver(t, m)
 	d.Run(d.P.Init())
 	d.Send(pagetest.Subscribed(pagetest.Frameworks()...))
@@ -76,7 +76,7 @@ func TestDetailGolden(t *testing.T) {
 
 func TestCronNotRunning(t *testing.T) {
 	m := pagetest.NewMaster(t)
-	m.Set("GET", "/v1/frameworks", 200, []protocol.Framework{{ID: servicesID, Name: "services", Connected: true, WebuiURL: "http://x"}})
+	m.Set("GET", "/v1/frameworks", 200, []protocol.Framework{{ID: pagetest.ServicesID, Name: "services", Connected: true, WebuiURL: "http://x"}})
 	d := newDriver(t, m)
 	d.Run(d.P.Init())
 	if out := d.P.Render(80, 24); !strings.Contains(out, "the cron framework is not running: cairn package install cron") {
@@ -150,7 +150,7 @@ func TestOpenRunLog(t *testing.T) {
 		t.Fatalf("l opened %d logs (flashes %+v)", len(d.Logs), d.Flashes)
 	}
 	task := d.Logs[0].Task
-	if task.ID != "reports.daily.manual-01.1" || task.AgentID != "A1" || task.FrameworkID != cronID || d.Logs[0].Stderr {
+	if task.ID != "reports.daily.manual-01.1" || task.AgentID != "A1" || task.FrameworkID != pagetest.CronID || d.Logs[0].Stderr {
 		t.Errorf("log of %+v", task)
 	}
 }
@@ -158,12 +158,12 @@ func TestOpenRunLog(t *testing.T) {
 func TestCronEventsRefetch(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
-	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "web.1", FrameworkID: servicesID}}})
+	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "web.1", FrameworkID: pagetest.ServicesID}}})
 	if len(d.Timers) != 0 {
 		t.Fatalf("a services task armed %d timers", len(d.Timers))
 	}
 	for range 3 {
-		d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "reports.daily.x.1", FrameworkID: cronID}}})
+		d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "reports.daily.x.1", FrameworkID: pagetest.CronID}}})
 	}
 	if len(d.Timers) != 1 {
 		t.Fatalf("3 cron task events armed %d timers, want 1", len(d.Timers))
@@ -172,4 +172,12 @@ func TestCronEventsRefetch(t *testing.T) {
 	if n := m.Count("GET /service/cron/v1/jobs?"); n != 1 {
 		t.Errorf("%d fetches, want 1", n)
 	}
+}
+
+// newDriver drives the page against m, its timers kept for the test to
+// fire.
+func newDriver(t *testing.T, m *pagetest.Master) *pagetest.Driver[*page] {
+	p := New(pagetest.Env(t, m)).(*page)
+	p.after = pagetest.After
+	return pagetest.NewDriver(t, p)
 }

@@ -24,7 +24,7 @@ func newMaster(t *testing.T) *pagetest.Master {
 	return m
 }
 
-func started(t *testing.T, m *pagetest.Master) *driver {
+func started(t *testing.T, m *pagetest.Master) *pagetest.Driver[*page] {
 	d := newDriver(t, m)
 	d.Run(d.P.Init())
 	if !d.P.loaded || len(d.P.mods) != 3 {
@@ -119,4 +119,12 @@ func TestReconnectRefetches(t *testing.T) {
 	if n := m.Count("GET /v1/modules"); n != 1 {
 		t.Errorf("%d fetches after the stream came back", n)
 	}
+}
+
+// newDriver drives the page against m, its timers kept for the test to
+// fire.
+func newDriver(t *testing.T, m *pagetest.Master) *pagetest.Driver[*page] {
+	p := New(pagetest.Env(t, m)).(*page)
+	p.after = pagetest.After
+	return pagetest.NewDriver(t, p)
 }

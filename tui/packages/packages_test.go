@@ -42,7 +42,7 @@ func newCluster(t *testing.T) *pagetest.Master {
 	return m
 }
 
-func started(t *testing.T, m *pagetest.Master) *driver {
+func started(t *testing.T, m *pagetest.Master) *pagetest.Driver[*page] {
 	d := newDriver(t, m)
 	d.Run(d.P.Init())
 	if !d.P.loaded || len(d.P.installed) != 3 {
@@ -89,7 +89,7 @@ func TestDescribeGolden(t *testing.T) {
 }
 
 // openForm opens the install form of hello from a search.
-func openForm(t *testing.T, d *driver) {
+func openForm(t *testing.T, d *pagetest.Driver[*page]) {
 	t.Helper()
 	d.Keys("/")
 	d.TypeText("hello")
@@ -219,11 +219,11 @@ func TestServicesEventsRefetch(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
 	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvSubscribed, State: &protocol.State{
-		Frameworks: []protocol.Framework{{ID: servicesID, Name: "services", Connected: true}}}}})
+		Frameworks: []protocol.Framework{{ID: pagetest.ServicesID, Name: "services", Connected: true}}}}})
 	d.Fire()
 	m.Took()
-	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "hello.1", FrameworkID: servicesID}}})
-	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "hello.2", FrameworkID: servicesID}}})
+	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "hello.1", FrameworkID: pagetest.ServicesID}}})
+	d.Send(view.EventMsg{Event: protocol.ClusterEvent{Type: protocol.EvTaskUpdated, Task: &protocol.Task{ID: "hello.2", FrameworkID: pagetest.ServicesID}}})
 	d.Fire()
 	if n := m.Count("POST /package/list"); n != 1 {
 		t.Errorf("%d list requests after 2 events, want 1", n)
@@ -238,4 +238,12 @@ func TestNoPackageAPI(t *testing.T) {
 		t.Errorf("shows %q", out)
 	}
 	pagetest.RenderGolden(t, d.P)
+}
+
+// newDriver drives the page against m, its timers kept for the test to
+// fire.
+func newDriver(t *testing.T, m *pagetest.Master) *pagetest.Driver[*page] {
+	p := New(pagetest.Env(t, m)).(*page)
+	p.after = pagetest.After
+	return pagetest.NewDriver(t, p)
 }
