@@ -13,7 +13,6 @@ import (
 	"github.com/cairn-dc/cairn/cli/deployment"
 	"github.com/cairn-dc/cairn/cli/output"
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
-	"github.com/cairn-dc/cairn/kernel/resources"
 )
 
 // ListOptions are the inputs of "cairn app list".
@@ -80,44 +79,30 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		}
 		t.Row(
 			a.ID,
-			strconv.Itoa(a.TasksRunning)+"/"+strconv.Itoa(instancesOf(a.App)),
+			strconv.Itoa(a.TasksRunning)+"/"+strconv.Itoa(InstancesOf(a.App)),
 			healthy,
-			float(a.CPUs),
-			mem(a.Mem),
+			output.OptionalFloat(a.CPUs),
+			output.OptionalMem(a.Mem),
 			dep,
-			output.Truncate(output.Clean(command(a.App)), maxCmdWidth),
+			output.Truncate(output.Clean(Command(a.App)), maxCmdWidth),
 		)
 	}
 	return t.Flush()
 }
 
-// instancesOf is an app's wanted instances (Marathon's default 1 when
+// InstancesOf is an app's wanted instances (Marathon's default 1 when
 // unset).
-func instancesOf(a marathon.App) int {
+func InstancesOf(a marathon.App) int {
 	if a.Instances == nil {
 		return 1
 	}
 	return *a.Instances
 }
 
-// command is what an app runs: its cmd, or its args.
-func command(a marathon.App) string {
+// Command is what an app runs: its cmd, or its args.
+func Command(a marathon.App) string {
 	if a.Cmd != nil && *a.Cmd != "" {
 		return *a.Cmd
 	}
 	return strings.Join(a.Args, " ")
-}
-
-func float(f *float64) string {
-	if f == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*f, 'f', -1, 64)
-}
-
-func mem(mb *float64) string {
-	if mb == nil {
-		return ""
-	}
-	return output.Mem(resources.FromFloat(*mb))
 }

@@ -110,8 +110,8 @@ func printApp(w io.Writer, a marathon.AppStatus, steps map[string]string, now ti
 		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
 	}
 	field("ID", a.ID)
-	field("Command", command(a.App))
-	n := instancesOf(a.App)
+	field("Command", Command(a.App))
+	n := InstancesOf(a.App)
 	inst := fmt.Sprintf("%d/%d running", a.TasksRunning, n)
 	if a.TasksStaged > 0 {
 		inst += fmt.Sprintf(", %d staged", a.TasksStaged)
@@ -120,7 +120,7 @@ func printApp(w io.Writer, a marathon.AppStatus, steps map[string]string, now ti
 		inst += fmt.Sprintf(", %d healthy, %d unhealthy", a.TasksHealthy, a.TasksUnhealthy)
 	}
 	field("Instances", inst)
-	field("Resources", appResources(a.App))
+	field("Resources", Resources(a.App))
 	field("Version", when(a.Version, now))
 	field("Ports", ports(a.PortDefinitions))
 	field("Health checks", healthChecks(a.HealthChecks))
@@ -168,28 +168,28 @@ func printApp(w io.Writer, a marathon.AppStatus, steps map[string]string, now ti
 	t := output.NewTable(w, "ID", "HOST", "PORTS", "STATE", "HEALTHY", "STARTED")
 	for _, tk := range a.Tasks {
 		started := ""
-		if s := age(tk.StartedAt, now); s != "" {
+		if s := Age(tk.StartedAt, now); s != "" {
 			started = s + " ago"
 		}
-		t.Row(tk.ID, tk.Host, ints(tk.Ports), tk.State, taskHealth(tk), started)
+		t.Row(tk.ID, tk.Host, output.Ints(tk.Ports), tk.State, taskHealth(tk), started)
 	}
 	return t.Flush()
 }
 
-// appResources prints an instance's resources: "cpus 0.5 · mem 128 MiB".
-func appResources(a marathon.App) string {
+// Resources prints an instance's resources: "cpus 0.5 · mem 128 MiB".
+func Resources(a marathon.App) string {
 	var parts []string
 	if a.CPUs != nil {
-		parts = append(parts, "cpus "+float(a.CPUs))
+		parts = append(parts, "cpus "+output.OptionalFloat(a.CPUs))
 	}
 	if a.GPUs != nil && *a.GPUs > 0 {
 		parts = append(parts, "gpus "+strconv.Itoa(*a.GPUs))
 	}
 	if a.Mem != nil {
-		parts = append(parts, "mem "+mem(a.Mem))
+		parts = append(parts, "mem "+output.OptionalMem(a.Mem))
 	}
 	if a.Disk != nil && *a.Disk > 0 {
-		parts = append(parts, "disk "+mem(a.Disk))
+		parts = append(parts, "disk "+output.OptionalMem(a.Disk))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -250,14 +250,6 @@ func keyValues(m map[string]string) string {
 	return strings.Join(keys, ", ")
 }
 
-func ints(ns []int) string {
-	parts := make([]string, len(ns))
-	for i, n := range ns {
-		parts[i] = strconv.Itoa(n)
-	}
-	return strings.Join(parts, ",")
-}
-
 // taskHealth is yes when every health check passes, no when one fails, -
 // without results.
 func taskHealth(t marathon.Task) string {
@@ -282,8 +274,8 @@ func parseTime(ts string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// age prints how old a Marathon timestamp is: "5m" ("" when it is not one).
-func age(ts string, now time.Time) string {
+// Age prints how old a Marathon timestamp is: "5m" ("" when it is not one).
+func Age(ts string, now time.Time) string {
 	t, ok := parseTime(ts)
 	if !ok {
 		return ""
@@ -294,7 +286,7 @@ func age(ts string, now time.Time) string {
 // when prints a Marathon timestamp with its age: "2025-03-01T12:00:00.000Z
 // (5m ago)".
 func when(ts string, now time.Time) string {
-	if a := age(ts, now); a != "" {
+	if a := Age(ts, now); a != "" {
 		return ts + " (" + a + " ago)"
 	}
 	return ts

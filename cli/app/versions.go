@@ -75,7 +75,7 @@ func versionsRun(ctx context.Context, opts *VersionsOptions) error {
 	}
 	t := output.NewTable(opts.IO.Out, "VERSION", "AGE")
 	for _, v := range versions {
-		t.Row(v, age(v, now()))
+		t.Row(v, Age(v, now()))
 	}
 	return t.Flush()
 }

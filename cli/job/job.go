@@ -284,9 +284,9 @@ func timeZone(s cronapi.Schedule) string {
 	return s.TimeZone
 }
 
-// scheduleSpec prints when a schedule fires: "*/5 * * * * UTC", or its
+// ScheduleSpec prints when a schedule fires: "*/5 * * * * UTC", or its
 // interval (with its zone when it has one).
-func scheduleSpec(s cronapi.Schedule) string {
+func ScheduleSpec(s cronapi.Schedule) string {
 	switch {
 	case s.Cron != "":
 		return s.Cron + " " + timeZone(s)
@@ -296,15 +296,19 @@ func scheduleSpec(s cronapi.Schedule) string {
 	return s.Interval
 }
 
-// schedulesCell prints a job's schedules for a table: "every-minute: * * *
-// * * UTC, nightly: ...", or "after a.b, c.d" for a dependent job.
-func schedulesCell(j cronapi.Job) string {
+// Schedules prints a job's schedules for a table: "every-minute: * * *
+// * * UTC, nightly: ..." (without their ids unless withIDs: "* * * * *
+// UTC, ..."), or "after a.b, c.d" for a dependent job.
+func Schedules(j cronapi.Job, withIDs bool) string {
 	if len(j.Parents) > 0 {
 		return "after " + strings.Join(j.Parents, ", ")
 	}
 	parts := make([]string, 0, len(j.Schedules))
 	for _, s := range j.Schedules {
-		spec := s.ID + ": " + scheduleSpec(s)
+		spec := ScheduleSpec(s)
+		if withIDs {
+			spec = s.ID + ": " + spec
+		}
 		if !s.IsEnabled() {
 			spec += " (disabled)"
 		}
@@ -313,9 +317,9 @@ func schedulesCell(j cronapi.Job) string {
 	return strings.Join(parts, ", ")
 }
 
-// nextRun is the soonest next run of a job's enabled schedules (nil when
+// NextRun is the soonest next run of a job's enabled schedules (nil when
 // none fires).
-func nextRun(ss []cronapi.Schedule) *time.Time {
+func NextRun(ss []cronapi.Schedule) *time.Time {
 	var next *time.Time
 	for _, s := range ss {
 		if s.IsEnabled() && s.NextRunAt != nil && (next == nil || s.NextRunAt.Before(*next)) {
@@ -325,8 +329,8 @@ func nextRun(ss []cronapi.Schedule) *time.Time {
 	return next
 }
 
-// command is what a job runs: its cmd, or its args (quoted when needed).
-func command(r cronapi.JobRun) string {
+// Command is what a job runs: its cmd, or its args (quoted when needed).
+func Command(r cronapi.JobRun) string {
 	if r.Cmd != "" {
 		return r.Cmd
 	}
@@ -340,8 +344,8 @@ func command(r cronapi.JobRun) string {
 	return strings.Join(parts, " ")
 }
 
-// runResources prints a run's resources: "cpus 0.5 · mem 256 MiB".
-func runResources(r cronapi.JobRun) string {
+// RunResources prints a run's resources: "cpus 0.5 · mem 256 MiB".
+func RunResources(r cronapi.JobRun) string {
 	var parts []string
 	if r.CPUs > 0 {
 		parts = append(parts, "cpus "+strconv.FormatFloat(r.CPUs, 'f', -1, 64))
@@ -422,7 +426,7 @@ func printScheduleLines(w io.Writer, j cronapi.Job, now time.Time) {
 		fmt.Fprintf(w, "  no schedule: run it with cairn job run %s, or add one with cairn job schedule add %s --cron '...'\n", j.ID, j.ID)
 	}
 	for _, s := range j.Schedules {
-		fmt.Fprintf(w, "  schedule %s (%s): %s\n", output.Clean(s.ID), output.Clean(scheduleSpec(s)), nextRunText(s, now))
+		fmt.Fprintf(w, "  schedule %s (%s): %s\n", output.Clean(s.ID), output.Clean(ScheduleSpec(s)), nextRunText(s, now))
 	}
 }
 

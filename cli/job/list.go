@@ -75,10 +75,10 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	t := output.NewTable(opts.IO.Out, "ID", "SCHEDULES", "STATUS", "LAST RUN", "NEXT RUN")
 	for _, j := range jobs {
 		next := ""
-		if n := nextRun(j.Schedules); n != nil {
+		if n := NextRun(j.Schedules); n != nil {
 			next = relative(*n, now)
 		}
-		t.Row(j.ID, output.Truncate(output.Clean(schedulesCell(j)), maxSchedulesWidth), activeStatus(j.ActiveRuns), lastRun(j.HistorySummary, now), next)
+		t.Row(j.ID, output.Truncate(output.Clean(Schedules(j, true)), maxSchedulesWidth), activeStatus(j.ActiveRuns), lastRun(j.HistorySummary, now), next)
 	}
 	return t.Flush()
 }

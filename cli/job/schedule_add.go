@@ -150,6 +150,6 @@ func scheduleAddRun(ctx context.Context, opts *ScheduleAddOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, added)
 	}
-	_, err = fmt.Fprintf(opts.IO.Out, "Added schedule %s (%s) to job %s: %s\n", output.Clean(added.ID), output.Clean(scheduleSpec(added)), id, nextRunText(added, nowOf(opts.Now)))
+	_, err = fmt.Fprintf(opts.IO.Out, "Added schedule %s (%s) to job %s: %s\n", output.Clean(added.ID), output.Clean(ScheduleSpec(added)), id, nextRunText(added, nowOf(opts.Now)))
 	return err
 }

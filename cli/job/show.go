@@ -96,8 +96,8 @@ func printJob(w io.Writer, j cronapi.Job, deps cronapi.Dependencies, now time.Ti
 	if len(j.Labels) > 0 {
 		field("Labels", keyValues(j.Labels))
 	}
-	field("Command", command(r))
-	field("Resources", runResources(r))
+	field("Command", Command(r))
+	field("Resources", RunResources(r))
 	if len(r.Env) > 0 {
 		field("Environment", strings.Join(sortedKeys(r.Env), ", ")+" (values with --json)")
 	}

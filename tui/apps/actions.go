@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
+	"github.com/cairn-dc/cairn/cli/app"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
@@ -83,7 +84,7 @@ func (p *page) startScale() tea.Cmd {
 	}
 	in := view.NewInput(p.env.Theme, "instances: ", "a number ≥ 0")
 	in.CharLimit = 7
-	in.SetValue(strconv.Itoa(instancesOf(a)))
+	in.SetValue(strconv.Itoa(app.InstancesOf(a.App)))
 	in.CursorEnd()
 	p.scale = &scaleForm{appID: a.ID, input: in}
 	p.inputErr = ""
@@ -144,7 +145,7 @@ func (p *page) restart() tea.Cmd {
 	if !ok {
 		return nil
 	}
-	prompt := fmt.Sprintf("Restart app %s (a rolling restart of its %d instances)?", a.ID, instancesOf(a))
+	prompt := fmt.Sprintf("Restart app %s (a rolling restart of its %d instances)?", a.ID, app.InstancesOf(a.App))
 	return view.ConfirmCmd(prompt, p.restartCmd(a.ID, false))
 }
 

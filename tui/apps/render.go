@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-dc/cairn/cli/app"
+	"github.com/cairn-dc/cairn/cli/output"
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
 	"github.com/cairn-dc/cairn/tui/internal/listpage"
 	"github.com/cairn-dc/cairn/tui/view"
@@ -98,7 +100,7 @@ func (p *page) appsTable() view.Table {
 		Cursor: p.cursor,
 	}
 	for _, a := range p.apps {
-		want := instancesOf(a)
+		want := app.InstancesOf(a.App)
 		inst := view.Styled(fmt.Sprintf("%d/%d", a.TasksRunning, want), th.OK)
 		if a.TasksRunning != want {
 			inst = view.Styled(inst.Text, th.Warn)
@@ -115,7 +117,7 @@ func (p *page) appsTable() view.Table {
 			dep = view.Styled(p.deploymentText(a.Deployments[0].ID), th.Warn)
 		}
 		t.Rows = append(t.Rows, []view.Cell{
-			view.Plain(a.ID), inst, healthy, view.Plain(float(a.CPUs)), view.Plain(mem(a.Mem)), dep, view.Plain(command(a)),
+			view.Plain(a.ID), inst, healthy, view.Plain(output.OptionalFloat(a.CPUs)), view.Plain(output.OptionalMem(a.Mem)), dep, view.Plain(app.Command(a.App)),
 		})
 	}
 	return t
@@ -151,7 +153,7 @@ func (p *page) renderDetail(width, height int) string {
 		lines = append(lines, th.Muted.Render(view.Pad(name, 13))+style(view.Clean(value)))
 	}
 	plain := func(s ...string) string { return strings.Join(s, " ") }
-	inst := fmt.Sprintf("%d/%d running", a.TasksRunning, instancesOf(a))
+	inst := fmt.Sprintf("%d/%d running", a.TasksRunning, app.InstancesOf(a.App))
 	if a.TasksStaged > 0 {
 		inst += fmt.Sprintf(", %d staged", a.TasksStaged)
 	}
@@ -159,12 +161,12 @@ func (p *page) renderDetail(width, height int) string {
 		inst += fmt.Sprintf(", %d healthy, %d unhealthy", a.TasksHealthy, a.TasksUnhealthy)
 	}
 	instStyle := th.OK.Render
-	if a.TasksRunning != instancesOf(a) || a.TasksUnhealthy > 0 {
+	if a.TasksRunning != app.InstancesOf(a.App) || a.TasksUnhealthy > 0 {
 		instStyle = th.Warn.Render
 	}
-	field("Command", command(a), plain)
+	field("Command", app.Command(a.App), plain)
 	field("Instances", inst, instStyle)
-	field("Resources", resourcesOf(a), plain)
+	field("Resources", app.Resources(a.App), plain)
 	version := a.Version
 	if s := ago(a.Version, now); s != "" {
 		version += " (" + s + ")"
@@ -223,7 +225,7 @@ func (p *page) tasksTable(a marathon.AppStatus, now time.Time) view.Table {
 			health = view.Styled(h, th.Bad)
 		}
 		t.Rows = append(t.Rows, []view.Cell{
-			view.Plain(tk.ID), state, health, view.Plain(tk.Host), view.Plain(ints(tk.Ports)), view.Plain(ago(tk.StartedAt, now)),
+			view.Plain(tk.ID), state, health, view.Plain(tk.Host), view.Plain(output.Ints(tk.Ports)), view.Plain(ago(tk.StartedAt, now)),
 		})
 	}
 	return t

@@ -7,6 +7,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/cairn-dc/cairn/cli/job"
 	"github.com/cairn-dc/cairn/cli/output"
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
 	"github.com/cairn-dc/cairn/tui/internal/listpage"
@@ -85,15 +86,15 @@ func (p *page) jobsTable(now time.Time) view.Table {
 	}
 	for _, j := range p.jobs {
 		next := ""
-		if n := nextRun(j.Schedules); n != nil {
-			next = relative(*n, now)
+		if n := job.NextRun(j.Schedules); n != nil {
+			next = output.Relative(*n, now)
 		}
 		activeCell := view.Plain("idle")
 		if n := len(j.ActiveRuns); n > 0 {
 			activeCell = view.Styled(fmt.Sprintf("%d active", n), th.Warn)
 		}
 		t.Rows = append(t.Rows, []view.Cell{
-			view.Plain(j.ID), view.Plain(next), lastResult(th, j.HistorySummary, now), activeCell, view.Plain(schedules(j)),
+			view.Plain(j.ID), view.Plain(next), lastResult(th, j.HistorySummary, now), activeCell, view.Plain(job.Schedules(j, false)),
 		})
 	}
 	return t
@@ -107,9 +108,9 @@ func lastResult(th view.Theme, h *cronapi.HistorySummary, now time.Time) view.Ce
 	s, f := h.LastSuccessAt, h.LastFailureAt
 	switch {
 	case s != nil && (f == nil || !f.After(*s)):
-		return view.Styled(cronapi.RunSuccess+" "+relative(*s, now), th.OK)
+		return view.Styled(cronapi.RunSuccess+" "+output.Relative(*s, now), th.OK)
 	case f != nil:
-		return view.Styled(cronapi.RunFailed+" "+relative(*f, now), th.Bad)
+		return view.Styled(cronapi.RunFailed+" "+output.Relative(*f, now), th.Bad)
 	}
 	return view.Plain("never run")
 }
@@ -138,18 +139,18 @@ func (p *page) renderDetail(width, height int) string {
 	if j.Description != "" {
 		field("Description", j.Description)
 	}
-	field("Command", command(j.Run))
-	field("Resources", runResources(j.Run))
+	field("Command", job.Command(j.Run))
+	field("Resources", job.RunResources(j.Run))
 	if len(j.Parents) > 0 {
 		field("Runs after", strings.Join(j.Parents, ", "))
 	}
 	for _, s := range j.Schedules {
-		v := s.ID + ": " + scheduleSpec(s)
+		v := s.ID + ": " + job.ScheduleSpec(s)
 		switch {
 		case !s.IsEnabled():
 			v += " (disabled)"
 		case s.NextRunAt != nil:
-			v += ", next " + relative(*s.NextRunAt, now)
+			v += ", next " + output.Relative(*s.NextRunAt, now)
 		}
 		field("Schedule", v)
 	}
@@ -197,7 +198,7 @@ func (p *page) runsTable(rows []runRow, now time.Time) view.Table {
 			end = *r.ended
 		}
 		t.Rows = append(t.Rows, []view.Cell{
-			view.Plain(r.id), view.Styled(r.status, style), view.Plain(relative(r.started, now)),
+			view.Plain(r.id), view.Styled(r.status, style), view.Plain(output.Relative(r.started, now)),
 			view.Plain(output.Age(end.Sub(r.started))), view.Plain(r.trigger), view.Plain(r.message),
 		})
 	}

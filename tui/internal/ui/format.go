@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/cairn-dc/cairn/cli/output"
 	"github.com/cairn-dc/cairn/kernel/resources"
 )
 
@@ -63,18 +64,7 @@ func Age(now, t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Second:
-		return "0s"
-	case d < time.Minute:
-		return strconv.Itoa(int(d/time.Second)) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m"
-	case d < 48*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + "h"
-	}
-	return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	return output.Age(now.Sub(t))
 }
 
 // Seconds is a wire timestamp (seconds since the epoch) as a time; 0 is
