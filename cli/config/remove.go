@@ -28,21 +28,15 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 		Short:   "Remove a named cluster",
 		Long: "Remove a cluster (and its token) from the config file. Removing the\n" +
 			"current cluster leaves none current.",
-		Example:           "  cairn config remove staging",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: completeClusters(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = strings.TrimSpace(args[0])
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return removeRun(opts)
-		},
+		Example: "  cairn config remove staging",
 	}
-	return cmd
+	return cmdutil.OneArg(cmd, completeClusters(f), func(arg string) error {
+		opts.Name = strings.TrimSpace(arg)
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, removeRun))
 }
 
-func removeRun(opts *RemoveOptions) error {
+func removeRun(_ context.Context, opts *RemoveOptions) error {
 	cfg, path, err := opts.Store.Load()
 	if err != nil {
 		return err

@@ -28,21 +28,15 @@ func NewCmdUse(f *cmdutil.Factory, runF func(context.Context, *UseOptions) error
 		Short:   "Make a named cluster the current one",
 		Long: "Make a named cluster the current one: commands use it when neither\n" +
 			"--url, $" + cmdutil.EnvURL + ", --cluster nor $" + cmdutil.EnvCluster + " says otherwise.",
-		Example:           "  cairn config use prod",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: completeClusters(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = strings.TrimSpace(args[0])
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return useRun(opts)
-		},
+		Example: "  cairn config use prod",
 	}
-	return cmd
+	return cmdutil.OneArg(cmd, completeClusters(f), func(arg string) error {
+		opts.Name = strings.TrimSpace(arg)
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, useRun))
 }
 
-func useRun(opts *UseOptions) error {
+func useRun(_ context.Context, opts *UseOptions) error {
 	cfg, path, err := opts.Store.Load()
 	if err != nil {
 		return err

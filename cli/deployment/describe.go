@@ -6,7 +6,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,22 +40,16 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 			"readiness of the current actions' tasks, and why it waits, when it does.",
 		Example: "  cairn deployment describe 01m8as42-5x1n-s0gr-hzzr-dedp35\n" +
 			"  cairn deployment describe 01m8as42-5x1n-s0gr-hzzr-dedp35 --json | jq .currentStep",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return describeRun(cmd.Context(), opts)
-		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the deployment as JSON (an item of Marathon's /v2/deployments)")
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		id, err := parseID(arg)
+		if err != nil {
+			return err
+		}
+		opts.ID = id
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 // Candidates completes the ids of the deployments in progress.
@@ -105,33 +98,23 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 			d.Waiting = strings.Join(why, "; ")
 		}
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	return printDeployment(opts.IO.Out, *d, now())
+	now := output.Now(opts.Now)
+	return printDeployment(opts.IO.Out, *d, now)
 }
 
 func printDeployment(w io.Writer, d marathon.Deployment, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("ID", d.ID)
-	field("Apps", strings.Join(d.AffectedApps, ", "))
+	fs := output.NewFields(w)
+	fs.Field("ID", d.ID)
+	fs.Field("Apps", strings.Join(d.AffectedApps, ", "))
 	started := d.Version
 	if t, ok := parseTimestamp(d.Version); ok {
 		started = output.Time(t, now)
 	}
-	field("Started", started)
-	field("Step", strconv.Itoa(d.CurrentStep)+"/"+strconv.Itoa(d.TotalSteps))
-	field("Action", currentAction(d))
-	field("Waiting", d.Waiting)
-	if err := tw.Flush(); err != nil {
+	fs.Field("Started", started)
+	fs.Field("Step", strconv.Itoa(d.CurrentStep)+"/"+strconv.Itoa(d.TotalSteps))
+	fs.Field("Action", currentAction(d))
+	fs.Field("Waiting", d.Waiting)
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing deployment: %w", err)
 	}
 	if len(d.Steps) > 0 {

@@ -75,10 +75,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
+	now := output.Now(opts.Now)
 	t := output.NewTable(opts.IO.Out, "ID", "APPS", "ACTION", "STEP", "WAITING", "AGE")
 	for _, d := range deps {
 		why := []string{d.Waiting}
@@ -96,7 +93,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 			currentAction(d),
 			strconv.Itoa(d.CurrentStep)+"/"+strconv.Itoa(d.TotalSteps),
 			output.Truncate(strings.Join(why, "; "), maxWaitingWidth),
-			age(d.Version, now()),
+			age(d.Version, now),
 		)
 	}
 	return t.Flush()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,23 +36,17 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Short:   "Show a module's details",
 		Long: "Show a module: kind, where it is configured, its binary and SHA-256, its\n" +
 			"state and process, how often it was restarted and why it last stopped.",
-		Example:           "  cairn module describe dns\n  cairn module describe dns --json | jq .last_error",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := parseName(args[0])
-			if err != nil {
-				return err
-			}
-			opts.Name = name
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return describeRun(cmd.Context(), opts)
-		},
+		Example: "  cairn module describe dns\n  cairn module describe dns --json | jq .last_error",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the module's status as JSON")
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		name, err := parseName(arg)
+		if err != nil {
+			return err
+		}
+		opts.Name = name
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 func describeRun(ctx context.Context, opts *DescribeOptions) error {
@@ -68,45 +61,35 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, st)
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	return printStatus(opts.IO.Out, st, now())
+	now := output.Now(opts.Now)
+	return printStatus(opts.IO.Out, st, now)
 }
 
 func printStatus(w io.Writer, st moduleapi.Status, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("Name", st.Name)
-	field("Kind", st.Kind)
-	field("Source", st.Source)
-	field("State", string(st.State))
+	fs := output.NewFields(w)
+	fs.Field("Name", st.Name)
+	fs.Field("Kind", st.Kind)
+	fs.Field("Source", st.Source)
+	fs.Field("State", string(st.State))
 	pid := ""
 	if st.PID > 0 {
 		pid = strconv.Itoa(st.PID)
 	}
-	field("PID", pid)
+	fs.Field("PID", pid)
 	started := ""
 	if st.StartedAt != nil {
 		started = output.Time(*st.StartedAt, now)
 	}
-	field("Started", started)
-	field("Restarts", strconv.Itoa(st.Restarts))
+	fs.Field("Started", started)
+	fs.Field("Restarts", strconv.Itoa(st.Restarts))
 	if st.NextStart != nil {
-		field("Next start", "in "+output.Age(st.NextStart.Sub(now)))
+		fs.Field("Next start", "in "+output.Age(st.NextStart.Sub(now)))
 	}
-	field("Path", st.Path)
-	field("SHA-256", st.SHA256)
-	field("SDK", st.SDKVersion)
-	field("Last error", st.LastError)
-	if err := tw.Flush(); err != nil {
+	fs.Field("Path", st.Path)
+	fs.Field("SHA-256", st.SHA256)
+	fs.Field("SDK", st.SDKVersion)
+	fs.Field("Last error", st.LastError)
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing module: %w", err)
 	}
 	return nil

@@ -62,17 +62,14 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		_, err := fmt.Fprintln(opts.IO.Out, "No modules are configured. Add one with cairn module install (see docs/modules.md).")
 		return err
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
+	now := output.Now(opts.Now)
 	t := output.NewTable(opts.IO.Out, "NAME", "KIND", "STATE", "PID", "RESTARTS", "UPTIME", "LAST ERROR")
 	for _, m := range mods {
 		pid := ""
 		if m.PID > 0 {
 			pid = strconv.Itoa(m.PID)
 		}
-		t.Row(m.Name, m.Kind, string(m.State), pid, strconv.Itoa(m.Restarts), uptime(m, now()), output.Truncate(m.LastError, 60))
+		t.Row(m.Name, m.Kind, string(m.State), pid, strconv.Itoa(m.Restarts), uptime(m, now), output.Truncate(m.LastError, 60))
 	}
 	return t.Flush()
 }

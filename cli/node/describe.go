@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-dc/cairn/cli/agent"
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/output"
@@ -40,30 +37,14 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Long: "Show an agent's status and maintenance: draining or drained since when,\n" +
 			"why, the drain's grace period and the tasks left. \"cairn agent describe\"\n" +
 			"shows its resources and tasks.",
-		Example:           "  cairn node describe agent-1\n  cairn node describe 01JB8X --json",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, agent.Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Agent = strings.TrimSpace(args[0])
-			if opts.Agent == "" {
-				return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname (see cairn node list)")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return describeRun(cmd.Context(), opts)
-		},
+		Example: "  cairn node describe agent-1\n  cairn node describe 01JB8X --json",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, `print {"id", "hostname", "status", "active_tasks", "drain"} as JSON`)
-	return cmd
+	return agentVerb(f, cmd, &opts.Agent, nil, cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 func describeRun(ctx context.Context, opts *DescribeOptions) error {
-	client, err := opts.APIClient()
-	if err != nil {
-		return err
-	}
-	a, err := resolve(ctx, client, opts.Agent)
+	_, a, err := resolve(ctx, opts.APIClient, opts.Agent)
 	if err != nil {
 		return err
 	}
@@ -71,37 +52,28 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, n)
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		if value = output.Clean(value); value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("ID", string(n.ID))
-	field("Hostname", n.Hostname)
-	field("Status", string(n.Status))
-	field("Active tasks", strconv.Itoa(n.ActiveTasks))
+	now := output.Now(opts.Now)
+	fs := output.NewFields(opts.IO.Out)
+	fs.Field("ID", string(n.ID))
+	fs.Field("Hostname", n.Hostname)
+	fs.Field("Status", string(n.Status))
+	fs.Field("Active tasks", strconv.Itoa(n.ActiveTasks))
 	if d := n.Drain; d != nil {
-		field("Maintenance", string(d.State))
-		field("Draining since", since(d.Since, now()))
+		fs.Field("Maintenance", string(d.State))
+		fs.Field("Draining since", since(d.Since, now))
 		if d.DrainedTime > 0 {
-			field("Drained since", since(d.DrainedTime, now()))
+			fs.Field("Drained since", since(d.DrainedTime, now))
 		}
-		field("Reason", d.Reason)
+		fs.Field("Reason", d.Reason)
 		grace := "the tasks' own kill policies"
 		if g := d.GracePeriodSeconds; g != nil {
 			grace = (time.Duration(*g * float64(time.Second))).String()
 		}
-		field("Grace period", grace)
+		fs.Field("Grace period", grace)
 	} else {
-		field("Maintenance", "none (cairn node drain "+n.Hostname+" to drain it)")
+		fs.Field("Maintenance", "none (cairn node drain "+n.Hostname+" to drain it)")
 	}
-	if err := tw.Flush(); err != nil {
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing agent: %w", err)
 	}
 	return nil

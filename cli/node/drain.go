@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-dc/cairn/cli/agent"
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/output"
@@ -55,36 +53,6 @@ func NewCmdDrain(f *cmdutil.Factory, runF func(context.Context, *DrainOptions) e
 		Example: "  cairn node drain agent-1 --reason 'kernel upgrade' --wait\n" +
 			"  cairn node drain 01JB8X --grace-period 30s\n" +
 			"  cairn node drain agent-2 --wait --timeout 10m --json",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, agent.Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Agent = strings.TrimSpace(args[0])
-			if opts.Agent == "" {
-				return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname (see cairn node list)")
-			}
-			if cmd.Flags().Changed("grace-period") {
-				if grace < 0 {
-					return cmdutil.UsageErrorf("--grace-period %v is negative: give 0s (kill at once) or more, e.g. 30s", grace)
-				}
-				if grace > protocol.MaxDrainGracePeriodSeconds*time.Second {
-					return cmdutil.UsageErrorf("--grace-period %v is longer than a week", grace)
-				}
-				opts.GracePeriod = &grace
-			}
-			if err := (&protocol.DrainAgent{Reason: opts.Reason}).Validate(); err != nil {
-				return cmdutil.UsageErrorf("--%w", err)
-			}
-			if opts.Timeout < 0 {
-				return cmdutil.UsageErrorf("--timeout %v is negative: give 0 (no limit) or more, e.g. 10m", opts.Timeout)
-			}
-			if cmd.Flags().Changed("timeout") && !opts.Wait {
-				return cmdutil.UsageErrorf("--timeout bounds --wait: add --wait")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return drainRun(cmd.Context(), opts)
-		},
 	}
 	fl := cmd.Flags()
 	fl.DurationVar(&grace, "grace-period", 0, "time each task gets between SIGTERM and SIGKILL (default: the task's own kill policy)")
@@ -92,15 +60,31 @@ func NewCmdDrain(f *cmdutil.Factory, runF func(context.Context, *DrainOptions) e
 	fl.BoolVar(&opts.Wait, "wait", false, "wait until the agent is DRAINED (no task left), showing progress")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "with --wait, give up waiting after this long (0: no limit; the drain goes on)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the agent as JSON (after waiting, with --wait)")
-	return cmd
+	return agentVerb(f, cmd, &opts.Agent, func() error {
+		if fl.Changed("grace-period") {
+			if grace < 0 {
+				return cmdutil.UsageErrorf("--grace-period %v is negative: give 0s (kill at once) or more, e.g. 30s", grace)
+			}
+			if grace > protocol.MaxDrainGracePeriodSeconds*time.Second {
+				return cmdutil.UsageErrorf("--grace-period %v is longer than a week", grace)
+			}
+			opts.GracePeriod = &grace
+		}
+		if err := (&protocol.DrainAgent{Reason: opts.Reason}).Validate(); err != nil {
+			return cmdutil.UsageErrorf("--%w", err)
+		}
+		if opts.Timeout < 0 {
+			return cmdutil.UsageErrorf("--timeout %v is negative: give 0 (no limit) or more, e.g. 10m", opts.Timeout)
+		}
+		if fl.Changed("timeout") && !opts.Wait {
+			return cmdutil.UsageErrorf("--timeout bounds --wait: add --wait")
+		}
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, drainRun))
 }
 
 func drainRun(ctx context.Context, opts *DrainOptions) error {
-	client, err := opts.APIClient()
-	if err != nil {
-		return err
-	}
-	a, err := resolve(ctx, client, opts.Agent)
+	client, a, err := resolve(ctx, opts.APIClient, opts.Agent)
 	if err != nil {
 		return err
 	}

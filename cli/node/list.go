@@ -97,15 +97,12 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		_, err := fmt.Fprintln(opts.IO.Out, msg)
 		return err
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
+	now := output.Now(opts.Now)
 	t := output.NewTable(opts.IO.Out, "ID", "HOSTNAME", "STATUS", "TASKS", "MAINTENANCE", "REASON")
 	for _, n := range nodes {
 		maint, reason := "", ""
 		if d := n.Drain; d != nil {
-			maint = string(d.State) + " " + output.Age(now().Sub(fromTimestamp(d.Since)))
+			maint = string(d.State) + " " + output.Age(now.Sub(fromTimestamp(d.Since)))
 			reason = d.Reason
 		}
 		t.Row(string(n.ID), n.Hostname, string(n.Status), strconv.Itoa(n.ActiveTasks), maint, output.Truncate(reason, 60))

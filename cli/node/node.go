@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-dc/cairn/cli/agent"
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/kernel/protocol"
@@ -34,9 +36,31 @@ func NewCmdNode(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// resolve finds the agent named by q (ID, unique ID prefix or hostname).
-func resolve(ctx context.Context, client *apiclient.Client, q string) (protocol.Agent, error) {
-	return client.ResolveAgent(ctx, q)
+// agentVerb makes cmd a verb of one agent: it takes AGENT (completed
+// with the master's agents), trimmed into *q; then check, when set,
+// checks the verb's flags, and run runs.
+func agentVerb(f *cmdutil.Factory, cmd *cobra.Command, q *string, check func() error, run func(context.Context) error) *cobra.Command {
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, agent.Candidates), func(arg string) error {
+		*q = strings.TrimSpace(arg)
+		if *q == "" {
+			return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname (see cairn node list)")
+		}
+		if check != nil {
+			return check()
+		}
+		return nil
+	}, run)
+}
+
+// resolve opens the API client and finds the agent q names (ID, unique ID
+// prefix or hostname).
+func resolve(ctx context.Context, apiClient func() (*apiclient.Client, error), q string) (*apiclient.Client, protocol.Agent, error) {
+	client, err := apiClient()
+	if err != nil {
+		return nil, protocol.Agent{}, err
+	}
+	a, err := client.ResolveAgent(ctx, q)
+	return client, a, err
 }
 
 // apiError turns the master's 404 and 409 into their message alone (they

@@ -3,11 +3,9 @@ package node
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-dc/cairn/cli/agent"
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/cli/output"
@@ -34,30 +32,14 @@ func NewCmdUndrain(f *cmdutil.Factory, runF func(context.Context, *UndrainOption
 		Long: "End an agent's maintenance: it gets offers again and frameworks may run\n" +
 			"tasks on it. Tasks the drain killed stay killed (their frameworks have\n" +
 			"replaced them). Undraining an agent that is not drained changes nothing.",
-		Example:           "  cairn node undrain agent-1\n  cairn node undrain 01JB8X --json",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, agent.Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Agent = strings.TrimSpace(args[0])
-			if opts.Agent == "" {
-				return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname (see cairn node list)")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return undrainRun(cmd.Context(), opts)
-		},
+		Example: "  cairn node undrain agent-1\n  cairn node undrain 01JB8X --json",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the agent as JSON")
-	return cmd
+	return agentVerb(f, cmd, &opts.Agent, nil, cmdutil.RunOrTest(opts, runF, undrainRun))
 }
 
 func undrainRun(ctx context.Context, opts *UndrainOptions) error {
-	client, err := opts.APIClient()
-	if err != nil {
-		return err
-	}
-	a, err := resolve(ctx, client, opts.Agent)
+	client, a, err := resolve(ctx, opts.APIClient, opts.Agent)
 	if err != nil {
 		return err
 	}

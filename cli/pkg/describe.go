@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -54,29 +53,6 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 			"  cairn package describe hello --version 1.0.0 --config\n" +
 			"  cairn package describe hello --render --options hello.json --app-id /demo/hello\n" +
 			"  cairn package describe hello --json | jq -r .package.digest",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := parsePackageName(args[0])
-			if err != nil {
-				return err
-			}
-			opts.Name = name
-			switch {
-			case opts.Config && opts.Render:
-				return cmdutil.UsageErrorf("--config and --render print different things: give one of them")
-			case !opts.Render && (cmd.Flags().Changed("options") || cmd.Flags().Changed("app-id")):
-				return cmdutil.UsageErrorf("--options and --app-id go with --render")
-			}
-			if opts.AppID, err = parseAppID(opts.AppID); err != nil {
-				return err
-			}
-			opts.Version = strings.TrimSpace(opts.Version)
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return describeRun(cmd.Context(), opts)
-		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Version, "version", "", "the package `version` (default: the highest)")
@@ -85,7 +61,24 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 	fl.StringVar(&opts.OptionsFile, "options", "", "with --render: a JSON `file` of options (- reads the standard input)")
 	fl.StringVar(&opts.AppID, "app-id", "", "with --render: the app `id` to render for (default /NAME)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the API's answer as JSON")
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		name, err := parsePackageName(arg)
+		if err != nil {
+			return err
+		}
+		opts.Name = name
+		switch {
+		case opts.Config && opts.Render:
+			return cmdutil.UsageErrorf("--config and --render print different things: give one of them")
+		case !opts.Render && (cmd.Flags().Changed("options") || cmd.Flags().Changed("app-id")):
+			return cmdutil.UsageErrorf("--options and --app-id go with --render")
+		}
+		if opts.AppID, err = parseAppID(opts.AppID); err != nil {
+			return err
+		}
+		opts.Version = strings.TrimSpace(opts.Version)
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 // description is what describe --json prints.
@@ -194,17 +187,10 @@ func printDescription(w io.Writer, p packageapi.PackageDetails, versions []strin
 	}
 	fmt.Fprintln(w)
 
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("Maintainer", p.Maintainer)
+	fs := output.NewFields(w)
+	fs.Field("Maintainer", p.Maintainer)
 	if p.Website != "" {
-		field("Website", p.Website)
+		fs.Field("Website", p.Website)
 	}
 	var lics []string
 	for _, l := range p.Licenses {
@@ -214,21 +200,21 @@ func printDescription(w io.Writer, p packageapi.PackageDetails, versions []strin
 		}
 		lics = append(lics, s)
 	}
-	field("Licences", strings.Join(lics, ", "))
-	field("Tags", strings.Join(p.Tags, ", "))
-	field("Versions", strings.Join(versions, ", "))
+	fs.Field("Licences", strings.Join(lics, ", "))
+	fs.Field("Tags", strings.Join(p.Tags, ", "))
+	fs.Field("Versions", strings.Join(versions, ", "))
 	if len(p.UpgradesFrom) > 0 {
-		field("Upgrades from", strings.Join(p.UpgradesFrom, ", "))
+		fs.Field("Upgrades from", strings.Join(p.UpgradesFrom, ", "))
 	}
 	repo := p.Repository
 	if p.Source != "" {
 		repo += " (" + p.Source + ")"
 	}
-	field("Repository", strings.TrimSpace(repo))
-	field("Artifact", p.Artifact)
-	field("Digest", p.Digest)
-	field("Options", optionNames(p.Config, p.Name, p.Version))
-	if err := tw.Flush(); err != nil {
+	fs.Field("Repository", strings.TrimSpace(repo))
+	fs.Field("Artifact", p.Artifact)
+	fs.Field("Digest", p.Digest)
+	fs.Field("Options", optionNames(p.Config, p.Name, p.Version))
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing the package: %w", err)
 	}
 	if strings.TrimSpace(p.PreInstallNotes) != "" {

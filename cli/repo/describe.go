@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -35,22 +34,16 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Long: "Show a package repository: its URI, priority (0 is searched first), how\n" +
 			"the master logs in to it (passwords are never shown) and whether it is\n" +
 			"the embedded registry's.",
-		Example:           "  cairn repo describe builtin\n  cairn repo describe builtin --json | jq -r .uri",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = strings.TrimSpace(args[0])
-			if opts.Name == "" {
-				return cmdutil.UsageErrorf("give a repository name (see cairn repo list)")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return describeRun(cmd.Context(), opts)
-		},
+		Example: "  cairn repo describe builtin\n  cairn repo describe builtin --json | jq -r .uri",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the repository as JSON (an item of the package API's repository list)")
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		opts.Name = strings.TrimSpace(arg)
+		if opts.Name == "" {
+			return cmdutil.UsageErrorf("give a repository name (see cairn repo list)")
+		}
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 func describeRun(ctx context.Context, opts *DescribeOptions) error {
@@ -79,19 +72,12 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, r)
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("Name", r.Name)
-	field("URI", r.URI)
-	field("Priority", strconv.Itoa(r.Priority))
-	field("Credentials", credentials(*r))
-	field("Plain HTTP", output.YesNo(r.PlainHTTP))
-	field("Built-in", output.YesNo(r.BuiltIn))
-	return tw.Flush()
+	fs := output.NewFields(opts.IO.Out)
+	fs.Field("Name", r.Name)
+	fs.Field("URI", r.URI)
+	fs.Field("Priority", strconv.Itoa(r.Priority))
+	fs.Field("Credentials", credentials(*r))
+	fs.Field("Plain HTTP", output.YesNo(r.PlainHTTP))
+	fs.Field("Built-in", output.YesNo(r.BuiltIn))
+	return fs.Flush()
 }

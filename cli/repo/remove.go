@@ -33,22 +33,16 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 		Long: "Remove a package repository from the list the master searches. Packages\n" +
 			"installed from it keep running (their apps pin their artifacts by digest),\n" +
 			"but cannot be upgraded from it any more.",
-		Example:           "  cairn repo remove community",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = strings.TrimSpace(args[0])
-			if opts.Name == "" {
-				return cmdutil.UsageErrorf("give the name of a repository, as cairn repo list shows it")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return removeRun(cmd.Context(), opts)
-		},
+		Example: "  cairn repo remove community",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the repositories left as a JSON array")
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		opts.Name = strings.TrimSpace(arg)
+		if opts.Name == "" {
+			return cmdutil.UsageErrorf("give the name of a repository, as cairn repo list shows it")
+		}
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, removeRun))
 }
 
 func removeRun(ctx context.Context, opts *RemoveOptions) error {
