@@ -8,6 +8,8 @@ package cluster
 
 import (
 	"cmp"
+	"iter"
+	"maps"
 	"slices"
 	"time"
 
@@ -68,10 +70,29 @@ type Store struct {
 }
 
 type cache struct {
-	agentsAt, frameworksAt, tasksAt uint64
-	agents                          []protocol.Agent
-	frameworks                      []protocol.Framework
-	tasks                           []protocol.Task
+	agents     sorted[protocol.Agent]
+	frameworks sorted[protocol.Framework]
+	tasks      sorted[protocol.Task]
+}
+
+// sorted is a sorted list of a map's values, made again when the store's
+// version moved.
+type sorted[T any] struct {
+	at   uint64
+	list []T
+}
+
+// get is the list at version: the values (n of them) sorted by compare.
+func (c *sorted[T]) get(version uint64, n int, values iter.Seq[T], compare func(a, b T) int) []T {
+	if c.list == nil || c.at != version {
+		l := make([]T, 0, n)
+		for v := range values {
+			l = append(l, v)
+		}
+		slices.SortFunc(l, compare)
+		c.list, c.at = l, version
+	}
+	return c.list
 }
 
 // New returns an empty Store (Synced is false until a SUBSCRIBED event).
@@ -267,49 +288,32 @@ func (s *Store) Task(k TaskKey) (protocol.Task, bool) {
 // Agents are the agents by hostname, then ID. The slice is shared: do not
 // change it.
 func (s *Store) Agents() []protocol.Agent {
-	if s.cache.agents == nil || s.cache.agentsAt != s.version {
-		l := make([]protocol.Agent, 0, len(s.agents))
-		for _, a := range s.agents {
-			l = append(l, a)
-		}
-		slices.SortFunc(l, func(a, b protocol.Agent) int {
-			return cmp.Or(cmp.Compare(a.Hostname, b.Hostname), cmp.Compare(a.ID, b.ID))
-		})
-		s.cache.agents, s.cache.agentsAt = l, s.version
-	}
-	return s.cache.agents
+	return s.cache.agents.get(s.version, len(s.agents), maps.Values(s.agents), func(a, b protocol.Agent) int {
+		return cmp.Or(cmp.Compare(a.Hostname, b.Hostname), cmp.Compare(a.ID, b.ID))
+	})
 }
 
 // Frameworks are the frameworks by name, then ID. The slice is shared: do
 // not change it.
 func (s *Store) Frameworks() []protocol.Framework {
-	if s.cache.frameworks == nil || s.cache.frameworksAt != s.version {
-		l := make([]protocol.Framework, 0, len(s.frameworks))
-		for _, f := range s.frameworks {
-			l = append(l, f)
-		}
-		slices.SortFunc(l, func(a, b protocol.Framework) int {
-			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-		})
-		s.cache.frameworks, s.cache.frameworksAt = l, s.version
-	}
-	return s.cache.frameworks
+	return s.cache.frameworks.get(s.version, len(s.frameworks), maps.Values(s.frameworks), func(a, b protocol.Framework) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
 }
 
 // Tasks are the tasks by ID, then framework ID. The slice is shared: do
 // not change it.
 func (s *Store) Tasks() []protocol.Task {
-	if s.cache.tasks == nil || s.cache.tasksAt != s.version {
-		l := make([]protocol.Task, 0, len(s.tasks))
+	tasks := func(yield func(protocol.Task) bool) {
 		for _, t := range s.tasks {
-			l = append(l, *t)
+			if !yield(*t) {
+				return
+			}
 		}
-		slices.SortFunc(l, func(a, b protocol.Task) int {
-			return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.FrameworkID, b.FrameworkID))
-		})
-		s.cache.tasks, s.cache.tasksAt = l, s.version
 	}
-	return s.cache.tasks
+	return s.cache.tasks.get(s.version, len(s.tasks), tasks, func(a, b protocol.Task) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.FrameworkID, b.FrameworkID))
+	})
 }
 
 // TasksOn are the tasks on agent id, running ones first, then by ID.
