@@ -14,13 +14,13 @@ func (p *Page) Render(width, height int) string {
 	th := p.env.Theme
 	st := p.env.Cluster
 	if !st.Synced() {
-		return ui.Block([]string{th.Muted.Render("Waiting for the cluster's state from the master's event stream…")}, width, height)
+		return ui.Waiting(th, width, height)
 	}
 	if p.detail != "" {
 		return p.renderDetail(width, height)
 	}
 	as := st.Agents()
-	lines := []string{th.Title.Render("Agents") + th.Muted.Render(fmt.Sprintf("  %d", len(as))), ""}
+	lines := []string{ui.Heading(th, "Agents", fmt.Sprintf("%d", len(as))), ""}
 	if len(as) == 0 {
 		lines = append(lines, th.Muted.Render("No agent registered yet: start one with cairn agent (or cairn up)."))
 		return ui.Block(lines, width, height)
@@ -55,7 +55,7 @@ func (p *Page) renderDetail(width, height int) string {
 	lines = append(lines, "", th.Title.Render("Resources"))
 	lines = append(lines, resourceTable(th, a, width)...)
 	ts := st.TasksOn(a.ID)
-	lines = append(lines, "", th.Title.Render("Tasks on "+a.Hostname)+th.Muted.Render(fmt.Sprintf("  %d", len(ts))))
+	lines = append(lines, "", ui.Heading(th, "Tasks on "+a.Hostname, fmt.Sprintf("%d", len(ts))))
 	if len(ts) == 0 {
 		lines = append(lines, th.Muted.Render(" none"))
 		return ui.Block(lines, width, height)

@@ -18,13 +18,13 @@ func (p *Page) Render(width, height int) string {
 	th := p.env.Theme
 	st := p.env.Cluster
 	if !st.Synced() {
-		return ui.Block([]string{th.Muted.Render("Waiting for the cluster's state from the master's event stream…")}, width, height)
+		return ui.Waiting(th, width, height)
 	}
 	if p.detail != "" {
 		return p.renderDetail(width, height)
 	}
 	fs := st.Frameworks()
-	lines := []string{th.Title.Render("Frameworks") + th.Muted.Render(fmt.Sprintf("  %d", len(fs))), ""}
+	lines := []string{ui.Heading(th, "Frameworks", fmt.Sprintf("%d", len(fs))), ""}
 	if len(fs) == 0 {
 		lines = append(lines, th.Muted.Render("No framework subscribed yet."))
 		return ui.Block(lines, width, height)
@@ -80,7 +80,7 @@ func (p *Page) renderDetail(width, height int) string {
 			counts[t.State]++
 		}
 	}
-	lines = append(lines, "", th.Title.Render("Tasks")+th.Muted.Render(fmt.Sprintf("  %d active", f.ActiveTasks)))
+	lines = append(lines, "", ui.Heading(th, "Tasks", fmt.Sprintf("%d active", f.ActiveTasks)))
 	if len(counts) == 0 {
 		lines = append(lines, th.Muted.Render(" none"))
 	}

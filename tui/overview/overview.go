@@ -58,7 +58,7 @@ func (p *Page) Render(width, height int) string {
 	st := p.env.Cluster
 	th := p.env.Theme
 	if !st.Synced() {
-		return ui.Block([]string{th.Muted.Render("Waiting for the cluster's state from the master's event stream…")}, width, height)
+		return ui.Waiting(th, width, height)
 	}
 	if width >= wide {
 		lw := (width - 3) / 2
@@ -92,7 +92,7 @@ func (p *Page) resources(width int) []string {
 		total = total.Plus(a.Resources)
 		used = used.Plus(a.UsedResources)
 	}
-	lines := []string{th.Title.Render("Resources") + th.Muted.Render(fmt.Sprintf("  %d agents", n))}
+	lines := []string{ui.Heading(th, "Resources", fmt.Sprintf("%d agents", n))}
 	const label, figures = 6, 22
 	barWidth := max(width-label-figures-2, 4)
 	for _, name := range []string{"cpus", "mem", "disk"} {
@@ -116,7 +116,7 @@ func (p *Page) taskStates(width int) []string {
 	slices.SortFunc(states, func(a, b protocol.TaskState) int {
 		return cmp.Or(cmp.Compare(stateRank(a), stateRank(b)), cmp.Compare(a, b))
 	})
-	title := th.Title.Render("Tasks") + th.Muted.Render(fmt.Sprintf("  %d", total))
+	title := ui.Heading(th, "Tasks", fmt.Sprintf("%d", total))
 	if total == 0 {
 		return []string{title + th.Muted.Render("  none yet")}
 	}
@@ -176,7 +176,7 @@ func (p *Page) agents() ui.Section {
 			sum = append(sum, fmt.Sprintf("%d %s", counts[s], strings.ToLower(string(s))))
 		}
 	}
-	title := th.Title.Render("Agents") + th.Muted.Render(fmt.Sprintf("  %d", len(as)))
+	title := ui.Heading(th, "Agents", fmt.Sprintf("%d", len(as)))
 	if len(sum) > 0 {
 		title += th.Muted.Render(" · " + strings.Join(sum, " · "))
 	}
@@ -198,7 +198,7 @@ func (p *Page) frameworks() ui.Section {
 	th := p.env.Theme
 	fs := p.env.Cluster.Frameworks()
 	return ui.Section{
-		Title: th.Title.Render("Frameworks") + th.Muted.Render(fmt.Sprintf("  %d", len(fs))),
+		Title: ui.Heading(th, "Frameworks", fmt.Sprintf("%d", len(fs))),
 		Want:  len(fs) + 1,
 		Min:   2,
 		Draw: func(width, rows int) []string {

@@ -40,7 +40,7 @@ func (p *Page) Render(width, height int) string {
 		lines = append(lines, "")
 	}
 	if !st.Synced() {
-		lines = append(lines, th.Muted.Render("Waiting for the cluster's state from the master's event stream…"))
+		lines = append(lines, th.Muted.Render(ui.WaitingText))
 		return ui.Block(lines, width, height)
 	}
 	if len(rows) == 0 {

@@ -91,3 +91,16 @@ func Lines(s string) []string {
 // padTo pads s (which may hold styles) with spaces to width cells, or cuts
 // it.
 func padTo(s string, width int) string { return view.Pad(s, width) }
+
+// WaitingText is what the cluster pages say before the first SUBSCRIBED.
+const WaitingText = "Waiting for the cluster's state from the master's event stream…"
+
+// Waiting is a cluster page before the store is synced.
+func Waiting(th view.Theme, width, height int) string {
+	return Block([]string{th.Muted.Render(WaitingText)}, width, height)
+}
+
+// Heading is a title with a muted note after it: "Agents  3".
+func Heading(th view.Theme, title, note string) string {
+	return th.Title.Render(title) + th.Muted.Render("  "+note)
+}
