@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,22 +41,16 @@ func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) err
 			"(host, ports, state, health, start).",
 		Example: "  cairn app show web\n" +
 			"  cairn app show /web --json | jq -r '.tasks[].host'",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseAppID(args[0])
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return showRun(cmd.Context(), opts)
-		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the app as JSON (Marathon's GET /v2/apps/<id> \"app\", with its tasks)")
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		id, err := parseAppID(arg)
+		if err != nil {
+			return err
+		}
+		opts.ID = id
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, showRun))
 }
 
 func showRun(ctx context.Context, opts *ShowOptions) error {
@@ -82,11 +75,7 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 			steps[d.ID] = fmt.Sprintf("step %d/%d %s", d.CurrentStep, d.TotalSteps, action(d))
 		}
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	return printApp(opts.IO.Out, a, steps, now())
+	return printApp(opts.IO.Out, a, steps, output.Now(opts.Now))
 }
 
 // action is the action of a deployment's current step.
@@ -101,16 +90,9 @@ func action(d marathon.Deployment) string {
 }
 
 func printApp(w io.Writer, a marathon.AppStatus, steps map[string]string, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
-	field("ID", a.ID)
-	field("Command", Command(a.App))
+	fs := output.NewFields(w)
+	fs.Field("ID", a.ID)
+	fs.Field("Command", Command(a.App))
 	n := InstancesOf(a.App)
 	inst := fmt.Sprintf("%d/%d running", a.TasksRunning, n)
 	if a.TasksStaged > 0 {
@@ -119,26 +101,26 @@ func printApp(w io.Writer, a marathon.AppStatus, steps map[string]string, now ti
 	if len(a.HealthChecks) > 0 {
 		inst += fmt.Sprintf(", %d healthy, %d unhealthy", a.TasksHealthy, a.TasksUnhealthy)
 	}
-	field("Instances", inst)
-	field("Resources", Resources(a.App))
-	field("Version", when(a.Version, now))
-	field("Ports", ports(a.PortDefinitions))
-	field("Health checks", healthChecks(a.HealthChecks))
+	fs.Field("Instances", inst)
+	fs.Field("Resources", Resources(a.App))
+	fs.Field("Version", when(a.Version, now))
+	fs.Field("Ports", ports(a.PortDefinitions))
+	fs.Field("Health checks", healthChecks(a.HealthChecks))
 	if len(a.Constraints) > 0 {
 		cs := make([]string, len(a.Constraints))
 		for i, c := range a.Constraints {
 			cs[i] = strings.Join(c, ":")
 		}
-		field("Constraints", strings.Join(cs, ", "))
+		fs.Field("Constraints", strings.Join(cs, ", "))
 	}
 	if len(a.Labels) > 0 {
-		field("Labels", keyValues(a.Labels))
+		fs.Field("Labels", keyValues(a.Labels))
 	}
 	if a.Role != "" {
-		field("Role", a.Role)
+		fs.Field("Role", a.Role)
 	}
 	if len(a.Dependencies) > 0 {
-		field("Dependencies", strings.Join(a.Dependencies, ", "))
+		fs.Field("Dependencies", strings.Join(a.Dependencies, ", "))
 	}
 	var deps []string
 	for _, d := range a.Deployments {
@@ -148,15 +130,15 @@ func printApp(w io.Writer, a marathon.AppStatus, steps map[string]string, now ti
 			deps = append(deps, d.ID)
 		}
 	}
-	field("Deployments", strings.Join(deps, ", "))
+	fs.Field("Deployments", strings.Join(deps, ", "))
 	if f := a.LastTaskFailure; f != nil {
 		msg := fmt.Sprintf("%s %s on %s, task %s", f.State, when(f.Timestamp, now), f.Host, f.TaskID)
 		if f.Message != "" {
 			msg += ": " + f.Message
 		}
-		field("Last task failure", msg)
+		fs.Field("Last task failure", msg)
 	}
-	if err := tw.Flush(); err != nil {
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing app: %w", err)
 	}
 

@@ -98,8 +98,7 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 			d.Waiting = strings.Join(why, "; ")
 		}
 	}
-	now := output.Now(opts.Now)
-	return printDeployment(opts.IO.Out, *d, now)
+	return printDeployment(opts.IO.Out, *d, output.Now(opts.Now))
 }
 
 func printDeployment(w io.Writer, d marathon.Deployment, now time.Time) error {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,22 +43,16 @@ func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) err
 			"or were skipped. Times are RFC 3339, in UTC.",
 		Example: "  cairn job show prod.reports.daily\n" +
 			"  cairn job show prod.reports.daily --json > job.json  # edit, then cairn job update job.json",
-		Args:              cmdutil.ExactArgs(1),
-		ValidArgsFunction: cmdutil.CompleteArgs(f, 1, Candidates),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return showRun(cmd.Context(), opts)
-		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the job as JSON (GET /v1/jobs/<id>?embed=activeRuns,schedules,historySummary,history)")
-	return cmd
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
+		id, err := parseJobID(arg)
+		if err != nil {
+			return err
+		}
+		opts.ID = id
+		return nil
+	}, cmdutil.RunOrTest(opts, runF, showRun))
 }
 
 func showRun(ctx context.Context, opts *ShowOptions) error {
@@ -82,61 +75,54 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 }
 
 func printJob(w io.Writer, j cronapi.Job, deps cronapi.Dependencies, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	field := func(name, value string) {
-		value = output.Clean(value)
-		if value == "" {
-			value = "-"
-		}
-		fmt.Fprintf(tw, "%s:\t%s\n", name, value)
-	}
+	fs := output.NewFields(w)
 	r := j.Run
-	field("ID", j.ID)
-	field("Description", j.Description)
+	fs.Field("ID", j.ID)
+	fs.Field("Description", j.Description)
 	if len(j.Labels) > 0 {
-		field("Labels", keyValues(j.Labels))
+		fs.Field("Labels", keyValues(j.Labels))
 	}
-	field("Command", Command(r))
-	field("Resources", RunResources(r))
+	fs.Field("Command", Command(r))
+	fs.Field("Resources", RunResources(r))
 	if len(r.Env) > 0 {
-		field("Environment", strings.Join(sortedKeys(r.Env), ", ")+" (values with --json)")
+		fs.Field("Environment", strings.Join(sortedKeys(r.Env), ", ")+" (values with --json)")
 	}
 	if len(r.Artifacts) > 0 {
-		field("Artifacts", artifacts(r.Artifacts))
+		fs.Field("Artifacts", artifacts(r.Artifacts))
 	}
 	if r.Placement != nil && len(r.Placement.Constraints) > 0 {
-		field("Constraints", constraints(r.Placement.Constraints))
+		fs.Field("Constraints", constraints(r.Placement.Constraints))
 	}
 	if r.User != "" {
-		field("User", r.User)
+		fs.Field("User", r.User)
 	}
-	field("Restart", restartPolicy(r.Restart))
+	fs.Field("Restart", restartPolicy(r.Restart))
 	if r.MaxLaunchDelay > 0 {
-		field("Max launch delay", seconds(r.MaxLaunchDelay))
+		fs.Field("Max launch delay", seconds(r.MaxLaunchDelay))
 	}
 	if r.TaskKillGracePeriodSeconds > 0 {
-		field("Kill grace period", duration(time.Duration(r.TaskKillGracePeriodSeconds*float64(time.Second))))
+		fs.Field("Kill grace period", duration(time.Duration(r.TaskKillGracePeriodSeconds*float64(time.Second))))
 	}
 	parents := deps.Parents
 	if len(parents) == 0 {
 		parents = j.Parents
 	}
 	if len(parents) > 0 {
-		field("Runs after", strings.Join(parents, ", "))
+		fs.Field("Runs after", strings.Join(parents, ", "))
 	}
 	if len(deps.Children) > 0 {
-		field("Runs before", strings.Join(deps.Children, ", "))
+		fs.Field("Runs before", strings.Join(deps.Children, ", "))
 	}
 	summary := j.HistorySummary
 	if summary == nil && j.History != nil {
 		summary = &j.History.HistorySummary
 	}
 	if summary != nil {
-		field("Runs", fmt.Sprintf("%d succeeded, %d failed, %d skipped", summary.SuccessCount, summary.FailureCount, summary.SkippedCount))
-		field("Last success", optTimestamp(summary.LastSuccessAt, now))
-		field("Last failure", optTimestamp(summary.LastFailureAt, now))
+		fs.Field("Runs", fmt.Sprintf("%d succeeded, %d failed, %d skipped", summary.SuccessCount, summary.FailureCount, summary.SkippedCount))
+		fs.Field("Last success", optTimestamp(summary.LastSuccessAt, now))
+		fs.Field("Last failure", optTimestamp(summary.LastFailureAt, now))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := fs.Flush(); err != nil {
 		return fmt.Errorf("writing job: %w", err)
 	}
 

@@ -61,8 +61,7 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, st)
 	}
-	now := output.Now(opts.Now)
-	return printStatus(opts.IO.Out, st, now)
+	return printStatus(opts.IO.Out, st, output.Now(opts.Now))
 }
 
 func printStatus(w io.Writer, st moduleapi.Status, now time.Time) error {
