@@ -23,75 +23,75 @@ type Options struct {
 
 // shell is one shell's script and how to install it.
 type shell struct {
-	name, short, long, example string
-	gen                        func(root *cobra.Command, w io.Writer, desc bool) error
+	name, title string // "powershell", "PowerShell"
+	// intro comes after "Print the completion script for TITLE." in the
+	// help, before how to load the script.
+	intro string
+	// load loads the completions in the current shell (the example);
+	// persist says how to load them in every new shell.
+	load, persist string
+	gen           func(root *cobra.Command, w io.Writer, desc bool) error
+}
+
+func (sh shell) short() string { return "Print the completion script for " + sh.title }
+
+func (sh shell) long() string {
+	return sh.short() + "." + sh.intro + "\n\n" +
+		"To load completions in the current shell:\n\n" +
+		"  " + sh.load + "\n\n" + sh.persist
+}
+
+// withOrWithoutDesc is a gen from cobra's pair of generators, one with
+// descriptions, one without.
+func withOrWithoutDesc(with, without func(*cobra.Command, io.Writer) error) func(*cobra.Command, io.Writer, bool) error {
+	return func(root *cobra.Command, w io.Writer, desc bool) error {
+		if desc {
+			return with(root, w)
+		}
+		return without(root, w)
+	}
 }
 
 var shells = []shell{
 	{
 		name:  "bash",
-		short: "Print the completion script for bash",
-		long: "Print the completion script for bash. It needs the bash-completion package\n" +
-			"(your distribution's, or brew install bash-completion@2 on macOS).\n\n" +
-			"To load completions in the current shell:\n\n" +
-			"  source <(cairn completion bash)\n\n" +
-			"To load them in every new shell, once:\n\n" +
+		title: "bash",
+		intro: " It needs the bash-completion package\n" +
+			"(your distribution's, or brew install bash-completion@2 on macOS).",
+		load: "source <(cairn completion bash)",
+		persist: "To load them in every new shell, once:\n\n" +
 			"  Linux:  cairn completion bash | sudo tee /etc/bash_completion.d/cairn >/dev/null\n" +
 			"          (or, without root: mkdir -p ~/.local/share/bash-completion/completions &&\n" +
 			"           cairn completion bash > ~/.local/share/bash-completion/completions/cairn)\n" +
 			"  macOS:  cairn completion bash > $(brew --prefix)/etc/bash_completion.d/cairn",
-		example: "  source <(cairn completion bash)",
-		gen: func(root *cobra.Command, w io.Writer, desc bool) error {
-			return root.GenBashCompletionV2(w, desc)
-		},
+		gen: (*cobra.Command).GenBashCompletionV2,
 	},
 	{
 		name:  "zsh",
-		short: "Print the completion script for zsh",
-		long: "Print the completion script for zsh.\n\n" +
-			"If completion is not already enabled in your zsh, enable it once:\n\n" +
-			"  echo \"autoload -U compinit; compinit\" >> ~/.zshrc\n\n" +
-			"To load completions in the current shell:\n\n" +
-			"  source <(cairn completion zsh)\n\n" +
-			"To load them in every new shell, once (then start a new shell):\n\n" +
+		title: "zsh",
+		intro: "\n\nIf completion is not already enabled in your zsh, enable it once:\n\n" +
+			"  echo \"autoload -U compinit; compinit\" >> ~/.zshrc",
+		load: "source <(cairn completion zsh)",
+		persist: "To load them in every new shell, once (then start a new shell):\n\n" +
 			"  cairn completion zsh > \"${fpath[1]}/_cairn\"\n" +
 			"  (macOS with Homebrew: cairn completion zsh > $(brew --prefix)/share/zsh/site-functions/_cairn)",
-		example: "  source <(cairn completion zsh)",
-		gen: func(root *cobra.Command, w io.Writer, desc bool) error {
-			if desc {
-				return root.GenZshCompletion(w)
-			}
-			return root.GenZshCompletionNoDesc(w)
-		},
+		gen: withOrWithoutDesc((*cobra.Command).GenZshCompletion, (*cobra.Command).GenZshCompletionNoDesc),
 	},
 	{
 		name:  "fish",
-		short: "Print the completion script for fish",
-		long: "Print the completion script for fish.\n\n" +
-			"To load completions in the current shell:\n\n" +
-			"  cairn completion fish | source\n\n" +
-			"To load them in every new shell, once:\n\n" +
+		title: "fish",
+		load:  "cairn completion fish | source",
+		persist: "To load them in every new shell, once:\n\n" +
 			"  cairn completion fish > ~/.config/fish/completions/cairn.fish",
-		example: "  cairn completion fish | source",
-		gen: func(root *cobra.Command, w io.Writer, desc bool) error {
-			return root.GenFishCompletion(w, desc)
-		},
+		gen: (*cobra.Command).GenFishCompletion,
 	},
 	{
 		name:  "powershell",
-		short: "Print the completion script for PowerShell",
-		long: "Print the completion script for PowerShell.\n\n" +
-			"To load completions in the current shell:\n\n" +
-			"  cairn completion powershell | Out-String | Invoke-Expression\n\n" +
-			"To load them in every new shell, add that line to your PowerShell profile\n" +
+		title: "PowerShell",
+		load:  "cairn completion powershell | Out-String | Invoke-Expression",
+		persist: "To load them in every new shell, add that line to your PowerShell profile\n" +
 			"(notepad $PROFILE).",
-		example: "  cairn completion powershell | Out-String | Invoke-Expression",
-		gen: func(root *cobra.Command, w io.Writer, desc bool) error {
-			if desc {
-				return root.GenPowerShellCompletionWithDesc(w)
-			}
-			return root.GenPowerShellCompletion(w)
-		},
+		gen: withOrWithoutDesc((*cobra.Command).GenPowerShellCompletionWithDesc, (*cobra.Command).GenPowerShellCompletion),
 	},
 }
 
@@ -110,9 +110,9 @@ func NewCmdCompletion(f *cmdutil.Factory, runF func(context.Context, *Options) e
 		opts := &Options{IO: f.IOStreams, Shell: sh.name}
 		sub := &cobra.Command{
 			Use:                   sh.name,
-			Short:                 sh.short,
-			Long:                  sh.long,
-			Example:               sh.example,
+			Short:                 sh.short(),
+			Long:                  sh.long(),
+			Example:               "  " + sh.load,
 			Args:                  cmdutil.NoArgs,
 			DisableFlagsInUseLine: true,
 			ValidArgsFunction:     cobra.NoFileCompletions,

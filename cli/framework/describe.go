@@ -79,13 +79,9 @@ func Candidates(ctx context.Context, c *apiclient.Client) ([]cobra.Completion, e
 }
 
 func describeRun(ctx context.Context, opts *DescribeOptions) error {
-	client, err := opts.APIClient()
+	client, frameworks, err := listFrameworks(ctx, opts.APIClient)
 	if err != nil {
 		return err
-	}
-	frameworks, err := client.Frameworks(ctx)
-	if err != nil {
-		return fmt.Errorf("listing frameworks: %w", err)
 	}
 	fw, err := matchFramework(frameworks, opts.Framework)
 	if err != nil {

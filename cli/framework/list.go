@@ -48,13 +48,9 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) err
 }
 
 func listRun(ctx context.Context, opts *ListOptions) error {
-	client, err := opts.APIClient()
+	_, frameworks, err := listFrameworks(ctx, opts.APIClient)
 	if err != nil {
 		return err
-	}
-	frameworks, err := client.Frameworks(ctx)
-	if err != nil {
-		return fmt.Errorf("listing frameworks: %w", err)
 	}
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, frameworks)
@@ -83,4 +79,17 @@ func printTable(opts *ListOptions, frameworks []protocol.Framework) error {
 		)
 	}
 	return t.Flush()
+}
+
+// listFrameworks opens the API client and lists the frameworks.
+func listFrameworks(ctx context.Context, apiClient func() (*apiclient.Client, error)) (*apiclient.Client, []protocol.Framework, error) {
+	client, err := apiClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	frameworks, err := client.Frameworks(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing frameworks: %w", err)
+	}
+	return client, frameworks, nil
 }

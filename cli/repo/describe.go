@@ -37,30 +37,20 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Example: "  cairn repo describe builtin\n  cairn repo describe builtin --json | jq -r .uri",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the repository as JSON (an item of the package API's repository list)")
-	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
-		opts.Name = strings.TrimSpace(arg)
-		if opts.Name == "" {
-			return cmdutil.UsageErrorf("give a repository name (see cairn repo list)")
-		}
-		return nil
-	}, cmdutil.RunOrTest(opts, runF, describeRun))
+	return repoVerb(f, cmd, &opts.Name, "give a repository name (see cairn repo list)", cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 func describeRun(ctx context.Context, opts *DescribeOptions) error {
-	client, err := opts.APIClient()
+	repos, err := listRepos(ctx, opts.APIClient)
 	if err != nil {
 		return err
 	}
-	res, err := client.RepositoryList(ctx)
-	if err != nil {
-		return apiError(err, "listing package repositories")
-	}
 	var r *packageapi.Repository
 	var names []string
-	for i := range res.Repositories {
-		names = append(names, res.Repositories[i].Name)
-		if res.Repositories[i].Name == opts.Name {
-			r = &res.Repositories[i]
+	for i := range repos {
+		names = append(names, repos[i].Name)
+		if repos[i].Name == opts.Name {
+			r = &repos[i]
 		}
 	}
 	if r == nil {

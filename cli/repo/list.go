@@ -50,15 +50,11 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) err
 }
 
 func listRun(ctx context.Context, opts *ListOptions) error {
-	client, err := opts.APIClient()
+	repos, err := listRepos(ctx, opts.APIClient)
 	if err != nil {
 		return err
 	}
-	res, err := client.RepositoryList(ctx)
-	if err != nil {
-		return apiError(err, "listing package repositories")
-	}
-	return printRepos(opts.IO, res.Repositories, opts.JSON)
+	return printRepos(opts.IO, repos, opts.JSON)
 }
 
 // printRepos prints repositories as a table (or JSON), by priority.
@@ -99,4 +95,17 @@ func credentials(r packageapi.Repository) string {
 		return "yes"
 	}
 	return ""
+}
+
+// listRepos opens the API client and lists the package repositories.
+func listRepos(ctx context.Context, apiClient func() (*apiclient.Client, error)) ([]packageapi.Repository, error) {
+	client, err := apiClient()
+	if err != nil {
+		return nil, err
+	}
+	res, err := client.RepositoryList(ctx)
+	if err != nil {
+		return nil, apiError(err, "listing package repositories")
+	}
+	return res.Repositories, nil
 }

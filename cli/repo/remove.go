@@ -3,7 +3,6 @@ package repo
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,13 +35,7 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 		Example: "  cairn repo remove community",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the repositories left as a JSON array")
-	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
-		opts.Name = strings.TrimSpace(arg)
-		if opts.Name == "" {
-			return cmdutil.UsageErrorf("give the name of a repository, as cairn repo list shows it")
-		}
-		return nil
-	}, cmdutil.RunOrTest(opts, runF, removeRun))
+	return repoVerb(f, cmd, &opts.Name, "give the name of a repository, as cairn repo list shows it", cmdutil.RunOrTest(opts, runF, removeRun))
 }
 
 func removeRun(ctx context.Context, opts *RemoveOptions) error {
