@@ -51,13 +51,8 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 			"  cairn agent describe agent-1 --json | jq '.tasks[].id'",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, `print {"agent": ..., "tasks": [...]} as JSON`)
-	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
-		opts.Agent = strings.TrimSpace(arg)
-		if opts.Agent == "" {
-			return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname")
-		}
-		return nil
-	}, cmdutil.RunOrTest(opts, runF, describeRun))
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates),
+		cmdutil.NonBlank(&opts.Agent, "give an agent ID, ID prefix or hostname"), cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 // description is what --json prints.

@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"context"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -32,5 +33,17 @@ func RunOrTest[O any](opts *O, runF, run func(context.Context, *O) error) func(c
 			return runF(ctx, opts)
 		}
 		return run(ctx, opts)
+	}
+}
+
+// NonBlank is the arg of OneArg for a name: it takes the argument,
+// trimmed, into *dst; a blank one is a usage error saying blank.
+func NonBlank(dst *string, blank string) func(string) error {
+	return func(arg string) error {
+		*dst = strings.TrimSpace(arg)
+		if *dst == "" {
+			return UsageErrorf("%s", blank)
+		}
+		return nil
 	}
 }

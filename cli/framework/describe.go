@@ -47,13 +47,8 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 			"  cairn framework describe cron --json | jq '.tasks | length'",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, `print {"framework": ..., "tasks": [...]} as JSON`)
-	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
-		opts.Framework = strings.TrimSpace(arg)
-		if opts.Framework == "" {
-			return cmdutil.UsageErrorf("give a framework ID, ID prefix or name")
-		}
-		return nil
-	}, cmdutil.RunOrTest(opts, runF, describeRun))
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates),
+		cmdutil.NonBlank(&opts.Framework, "give a framework ID, ID prefix or name"), cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 // Description is what describe --json prints.

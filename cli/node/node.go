@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -40,15 +39,12 @@ func NewCmdNode(f *cmdutil.Factory) *cobra.Command {
 // with the master's agents), trimmed into *q; then check, when set,
 // checks the verb's flags, and run runs.
 func agentVerb(f *cmdutil.Factory, cmd *cobra.Command, q *string, check func() error, run func(context.Context) error) *cobra.Command {
+	nonBlank := cmdutil.NonBlank(q, "give an agent ID, ID prefix or hostname (see cairn node list)")
 	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, agent.Candidates), func(arg string) error {
-		*q = strings.TrimSpace(arg)
-		if *q == "" {
-			return cmdutil.UsageErrorf("give an agent ID, ID prefix or hostname (see cairn node list)")
+		if err := nonBlank(arg); err != nil || check == nil {
+			return err
 		}
-		if check != nil {
-			return check()
-		}
-		return nil
+		return check()
 	}, run)
 }
 

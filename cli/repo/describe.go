@@ -37,7 +37,8 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Example: "  cairn repo describe builtin\n  cairn repo describe builtin --json | jq -r .uri",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the repository as JSON (an item of the package API's repository list)")
-	return repoVerb(f, cmd, &opts.Name, "give a repository name (see cairn repo list)", cmdutil.RunOrTest(opts, runF, describeRun))
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates),
+		cmdutil.NonBlank(&opts.Name, "give a repository name (see cairn repo list)"), cmdutil.RunOrTest(opts, runF, describeRun))
 }
 
 func describeRun(ctx context.Context, opts *DescribeOptions) error {

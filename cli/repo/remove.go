@@ -35,7 +35,8 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *RemoveOptions)
 		Example: "  cairn repo remove community",
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the repositories left as a JSON array")
-	return repoVerb(f, cmd, &opts.Name, "give the name of a repository, as cairn repo list shows it", cmdutil.RunOrTest(opts, runF, removeRun))
+	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates),
+		cmdutil.NonBlank(&opts.Name, "give the name of a repository, as cairn repo list shows it"), cmdutil.RunOrTest(opts, runF, removeRun))
 }
 
 func removeRun(ctx context.Context, opts *RemoveOptions) error {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -31,19 +30,6 @@ func NewCmdRepo(f *cmdutil.Factory) *cobra.Command {
 		NewCmdRemove(f, nil),
 	)
 	return cmd
-}
-
-// repoVerb makes cmd a verb of one repository: it takes NAME (completed
-// with the repositories), trimmed into *name; a blank one is a usage error
-// saying blank. Then run runs.
-func repoVerb(f *cmdutil.Factory, cmd *cobra.Command, name *string, blank string, run func(context.Context) error) *cobra.Command {
-	return cmdutil.OneArg(cmd, cmdutil.CompleteArgs(f, 1, Candidates), func(arg string) error {
-		*name = strings.TrimSpace(arg)
-		if *name == "" {
-			return cmdutil.UsageErrorf("%s", blank)
-		}
-		return nil
-	}, run)
 }
 
 // apiError reports a failed call after what was being done; a master
