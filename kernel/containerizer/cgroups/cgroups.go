@@ -82,14 +82,16 @@ type Cgroup interface {
 	Name() string
 	// Start runs fork — which must call syscall.ForkExec (or similar) and
 	// return the child's pid — so that the child is born inside the cgroup:
-	// v2 sets attr.UseCgroupFD/CgroupFD (CLONE_INTO_CGROUP); v1 moves the
-	// calling OS thread into the cgroup (LockOSThread) for the fork and back
-	// afterwards. No window where the child or its children are outside.
+	// v2 sets attr.UseCgroupFD/CgroupFD (CLONE_INTO_CGROUP); v1 forks from
+	// a fresh OS thread that joins the cgroup and is then discarded (not
+	// moved back: half the writes under the kernel's cgroup lock). No
+	// window where the child or its children are outside. fork runs on
+	// that other thread: it must not rely on the caller's thread state.
 	//
-	// If the fork succeeded but the v1 thread could not be moved back, Start
-	// returns the child's pid (> 0) together with an error: the child runs,
-	// and the calling goroutine stays locked to its (misplaced) OS thread so
-	// that the thread is discarded when the goroutine exits.
+	// If the fork succeeded but a v1 thread that had to be moved back (the
+	// main thread is never discarded) could not be, Start returns the
+	// child's pid (> 0) together with an error: the child runs, and the
+	// thread stays locked until its goroutine exits.
 	Start(attr *syscall.SysProcAttr, fork func() (int, error)) (int, error)
 	// Add moves an existing process in (re-adoption; not for starting tasks).
 	Add(pid int) error

@@ -639,3 +639,39 @@ func BenchmarkForkExecFloor(b *testing.B) {
 		syscall.Wait4(pid, &ws, 0, nil)
 	}
 }
+
+// TestStartLeavesNoThreadBehind: the threads Start forks from (v1) leave
+// the task's cgroups — they are discarded, or moved back — so that no
+// thread of this process stays in one and the cgroups can be destroyed.
+func TestStartLeavesNoThreadBehind(t *testing.T) {
+	m := testManager(t)
+	var cgs []Cgroup
+	for i := 0; i < 20; i++ {
+		cg, err := m.Create(fmt.Sprintf("leave-%d", i), Limits{MemoryBytes: 64 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cgs = append(cgs, cg)
+		startSleep(t, cg, "1000")
+	}
+	inTask := func() []string {
+		var in []string
+		tasks, _ := os.ReadDir("/proc/self/task")
+		for _, tk := range tasks {
+			b, err := os.ReadFile("/proc/self/task/" + tk.Name() + "/cgroup")
+			if err != nil {
+				continue // the thread ended meanwhile
+			}
+			if strings.Contains(string(b), "/leave-") {
+				in = append(in, tk.Name())
+			}
+		}
+		return in
+	}
+	eventually(t, 5*time.Second, func() bool { return len(inTask()) == 0 }, "no thread of this process in a task cgroup (still in: %v)", inTask())
+	for _, cg := range cgs {
+		if err := cg.Destroy(); err != nil {
+			t.Errorf("destroy %s: %v", cg.Name(), err)
+		}
+	}
+}

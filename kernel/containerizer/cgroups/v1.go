@@ -321,41 +321,46 @@ func (c *v1Cgroup) setMemory(limit int64) error {
 var zero = []byte("0")
 
 func (c *v1Cgroup) Start(attr *syscall.SysProcAttr, fork func() (int, error)) (int, error) {
-	runtime.LockOSThread()
-	// Writing "0" to a tasks file moves the calling thread; unlike a tid it
-	// does not take the global threadgroup lock.
-	moved := 0
-	var err error
-	rel := c.name + "/tasks"
-	for i, h := range c.m.hiers {
-		// Relative to the kept base directory: a short path walk.
-		var fd int
-		for {
-			fd, err = unix.Openat(h.baseFD, rel, unix.O_WRONLY|unix.O_CLOEXEC, 0)
-			if err != unix.EINTR {
-				break
-			}
-		}
-		if err != nil {
-			err = &os.PathError{Op: "open", Path: c.dirs[i] + "/tasks", Err: err}
-			break
-		}
-		err = writeRetry(fd, zero)
-		unix.Close(fd)
-		if err != nil {
-			err = fmt.Errorf("write 0 to %s/tasks: %w", c.dirs[i], err)
-			break
-		}
-		moved++
+	// The fork happens on a fresh OS thread that joins the task's cgroups
+	// and is then thrown away (its goroutine ends locked to it, so the
+	// runtime ends the thread) rather than moved back: half the cgroup
+	// writes, each of which takes the kernel's global cgroup lock.
+	type result struct {
+		pid int
+		err error
 	}
-	pid := 0
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// The main thread is never ended (the runtime parks it
+			// instead): on it, move back as before.
+			pid, err := c.startAndLeave(fork)
+			done <- result{pid, err}
+			return
+		}
+		// Never unlocked: the thread ends with this goroutine.
+		if err := c.join(); err != nil {
+			done <- result{0, err}
+			return
+		}
+		pid, err := fork()
+		done <- result{pid, err}
+	}()
+	r := <-done
+	return r.pid, r.err
+}
+
+// startAndLeave forks from the calling locked thread inside the cgroup and
+// moves the thread back to its own cgroups; it unlocks the thread unless
+// it could not leave (then the thread is discarded with its goroutine).
+func (c *v1Cgroup) startAndLeave(fork func() (int, error)) (int, error) {
+	pid, err := 0, c.join()
 	if err == nil {
 		pid, err = fork()
-	} else {
-		err = fmt.Errorf("cgroups: join %s: %w", c.name, err)
 	}
 	var rerr error
-	for i := moved - 1; i >= 0; i-- {
+	for i := len(c.m.hiers) - 1; i >= 0; i-- {
 		if e := writeRetry(c.m.hiers[i].restore, zero); e != nil {
 			// Try again with a fresh descriptor before giving up.
 			if e2 := writeFile(c.m.hiers[i].own+"/tasks", "0"); e2 != nil {
@@ -364,11 +369,37 @@ func (c *v1Cgroup) Start(attr *syscall.SysProcAttr, fork func() (int, error)) (i
 		}
 	}
 	if rerr != nil {
-		// Keep the thread locked: it dies with the calling goroutine.
 		return pid, errors.Join(err, rerr)
 	}
 	runtime.UnlockOSThread()
 	return pid, err
+}
+
+// join moves the calling (locked) thread into every hierarchy's cgroup.
+// Writing "0" to a tasks file moves the calling thread; unlike a tid it
+// does not take the global threadgroup lock.
+func (c *v1Cgroup) join() error {
+	rel := c.name + "/tasks"
+	for i, h := range c.m.hiers {
+		// Relative to the kept base directory: a short path walk.
+		var fd int
+		var err error
+		for {
+			fd, err = unix.Openat(h.baseFD, rel, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("cgroups: join %s: %w", c.name, &os.PathError{Op: "open", Path: c.dirs[i] + "/tasks", Err: err})
+		}
+		err = writeRetry(fd, zero)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("cgroups: join %s: write 0 to %s/tasks: %w", c.name, c.dirs[i], err)
+		}
+	}
+	return nil
 }
 
 func (c *v1Cgroup) Add(pid int) error {
