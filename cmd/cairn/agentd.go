@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -43,11 +44,15 @@ type agentOptions struct {
 	// ModulesConfig lists hook modules a standalone agent runs (cairn up's
 	// agents use the master's module host instead).
 	ModulesConfig string
+	// TaskNATSURL is what tasks get as CAIRN_NATS_URL (default: NATSURL
+	// without its credentials, which are the agent's).
+	TaskNATSURL string
 }
 
 func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
 	if withConn {
-		fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "the cluster's NATS `url`")
+		fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "the cluster's NATS `url`, with the agent identity's credentials (nats://agent:PASSWORD@host:4222; a master keeps them in <data-dir>/nats-credentials.json)")
+		fs.StringVar(&o.TaskNATSURL, "task-nats-url", "", "NATS `url` tasks get as CAIRN_NATS_URL, for frameworks run as tasks: give it the framework identity's credentials (default: --nats-url without its credentials)")
 		fs.StringVar(&o.WorkDir, "work-dir", filepath.Join(defaultDataDir(), "agent"), "`dir` for checkpoints, sandboxes and the fetch cache")
 		fs.StringVar(&o.Hostname, "hostname", "", "the agent's unique `name` (default: the machine's hostname)")
 		fs.StringVar(&o.Address, "address", "", "`address` where its tasks are reached (default: the hostname's address)")
@@ -144,7 +149,7 @@ files and logs on its API (--http).
 
 Tasks keep running when the agent stops or restarts: they belong to a small
 supervisor process the agent starts; a restarted agent re-attaches to them.`,
-		Example: `  cairn agent run --nats-url nats://master:4222 --attributes rack:r1
+		Example: `  cairn agent run --nats-url nats://agent:PASSWORD@master:4222 --attributes rack:r1
   cairn agent run --resources 'cpus:2;mem:4096' --hostname agent-7`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -163,7 +168,7 @@ supervisor process the agent starts; a restarted agent re-attaches to them.`,
 			}
 			defer nc.Close()
 			cfg.Conn = nc
-			cfg.TaskEnv = clusterEnv(o.MasterURL, o.NATSURL)
+			cfg.TaskEnv = clusterEnv(o.MasterURL, cmp.Or(o.TaskNATSURL, withoutUser(o.NATSURL)))
 			if o.ModulesConfig != "" {
 				hooks, mh, err := startAgentHooks(cmd.Context(), o.ModulesConfig, log)
 				if err != nil {
@@ -227,13 +232,13 @@ func startLocalAgents(rm *runningMaster, n int, dataDir string, base resources.R
 		if len(cfg.Attributes) == 0 {
 			cfg.Attributes = resources.MustParseAttributes("agent:" + name)
 		}
-		nc, err := rm.Bus.Connect("cairn-" + name)
+		nc, err := rm.connect("cairn-"+name, bus.RoleAgent)
 		if err != nil {
 			cancel()
 			return nil, err
 		}
 		cfg.Conn = nc
-		cfg.TaskEnv = clusterEnv(rm.APIURL, rm.NATSURL)
+		cfg.TaskEnv = clusterEnv(rm.APIURL, rm.taskNATSURL())
 		cfg.LaunchHook = rm.moduleHost.beforeLaunch
 		a, err := o.newAgent(cfg)
 		if err != nil {

@@ -115,7 +115,7 @@ nothing.
 Run as a task (the services package), it finds the cluster in
 $CAIRN_NATS_URL and listens on $HOST:$PORT0.`,
 		Example: `  cairn package install services --options services.json --yes
-  cairn framework run services --name services-dev --nats-url nats://10.0.0.1:4222`,
+  cairn framework run services --name services-dev --nats-url nats://framework:PASSWORD@10.0.0.1:4222`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			nc, token, log, err := o.connect(f)
@@ -151,7 +151,7 @@ Installed with cairn package install cron it runs as an app of the
 cluster: it finds the cluster in $CAIRN_NATS_URL and listens on
 $HOST:$PORT0.`,
 		Example: `  cairn package install cron --yes
-  cairn framework run cron --nats-url nats://10.0.0.1:4222`,
+  cairn framework run cron --nats-url nats://framework:PASSWORD@10.0.0.1:4222`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			nc, token, log, err := o.connect(f)

@@ -63,7 +63,7 @@ leader dies. Ctrl-C stops it; starting it again on the same data loses nothing.`
 			out := f.IOStreams.Out
 			fmt.Fprintf(out, "Cairn master %s is ready.\n  operator API  %s\n", rm.Master.ID(), rm.APIURL)
 			if rm.NATSURL != "" {
-				fmt.Fprintf(out, "  NATS          %s\n", rm.NATSURL)
+				rm.describeNATS(out, o.DataDir)
 			}
 			pm.describe(out)
 			o.Modules.describe(out)

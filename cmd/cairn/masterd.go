@@ -144,6 +144,9 @@ type runningMaster struct {
 	packageAPI lateHandler
 	// modulesAPI is mounted at /v1/modules and set once the module host runs.
 	modulesAPI lateHandler
+	// natsCreds are the embedded NATS's identities (nil with an external
+	// NATS).
+	natsCreds *natsCredentials
 	// moduleHost is the module host once it runs: its hooks are asked by
 	// this process's agents before every launch, and the package API
 	// installs module packages on it.
@@ -173,7 +176,7 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 		return nil, fmt.Errorf("refusing to serve the operator API on %s without a token: set --token or CAIRN_TOKEN, or listen on 127.0.0.1", o.HTTPAddr)
 	}
 	if o.NATSURL == "" && !isLoopback(net.JoinHostPort(o.NATSHost, "0")) {
-		return nil, fmt.Errorf("refusing to expose the embedded NATS on %s: it has no per-identity credentials yet; keep --nats-host on 127.0.0.1, or run your own secured NATS and pass --nats-url", o.NATSHost)
+		return nil, fmt.Errorf("refusing to expose the embedded NATS on %s: it has no TLS yet; keep --nats-host on 127.0.0.1, or run your own secured NATS and pass --nats-url", o.NATSHost)
 	}
 	weights, err := parseWeights(o.RoleWeights)
 	if err != nil {
@@ -190,12 +193,23 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 	if err != nil {
 		return nil, fmt.Errorf("master id in %s: %w", o.DataDir, err)
 	}
+	// The embedded NATS takes only its identities (master, agent,
+	// framework), each with its subject permissions.
+	var creds *natsCredentials
+	var users []bus.User
+	if o.NATSURL == "" {
+		if creds, err = loadNATSCredentials(o.DataDir); err != nil {
+			return nil, err
+		}
+		users = creds.users()
+	}
 	b, err := bus.Start(ctx, bus.Config{URL: o.NATSURL, Host: o.NATSHost, Port: o.NATSPort,
-		StoreDir: filepath.Join(o.DataDir, "nats"), Logger: log})
+		StoreDir: filepath.Join(o.DataDir, "nats"), Users: users, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	nc, err := b.Connect("cairn-master")
+	rm := &runningMaster{Bus: b, NATSURL: b.URL(), natsCreds: creds}
+	nc, err := rm.connect("cairn-master", bus.RoleMaster)
 	if err != nil {
 		b.Shutdown()
 		return nil, err
@@ -221,7 +235,7 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 	// The master outlives Ctrl-C until stop: agents report their killed
 	// tasks to it on the way down.
 	mctx, cancel := context.WithCancel(context.Background())
-	rm := &runningMaster{Bus: b, Master: m, APIURL: apiURL, NATSURL: b.URL(), cancel: cancel, done: make(chan error, 1)}
+	rm.Master, rm.APIURL, rm.cancel, rm.done = m, apiURL, cancel, make(chan error, 1)
 	rm.srv = &http.Server{Handler: rm.healthGate(m.Handler(master.HTTPConfig{Token: token,
 		Mounts: map[string]http.Handler{"/package/": &rm.packageAPI, "/v1/modules": &rm.modulesAPI, "/v1/modules/": &rm.modulesAPI}})), ReadHeaderTimeout: 10 * time.Second}
 	rm.starting.Store(starting)

@@ -175,8 +175,20 @@ func TestAgentHookModules(t *testing.T) {
 	if c.NATS == "" {
 		t.Fatal("cairn up printed no NATS URL")
 	}
+	// The agent connects as the embedded NATS's agent identity.
+	var creds natsCredentials
+	if data, err := os.ReadFile(filepath.Join(work, "data", natsCredentialsFile)); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(data, &creds); err != nil {
+		t.Fatal(err)
+	}
+	agentURL := withUser(c.NATS, "agent", creds.Agent)
+	if code, _, errOut := runMain(t, nil, "agent", "run", "--nats-url", c.NATS, "--work-dir", filepath.Join(work, "anonymous"), "--http", "127.0.0.1:0"); code == 0 ||
+		!strings.Contains(errOut, "refused the credentials") {
+		t.Errorf("an agent without credentials: exit %d: %s", code, errOut)
+	}
 	agentArgs := func(config string) []string {
-		return []string{"agent", "run", "--nats-url", c.NATS, "--master-url", c.API, "--work-dir", filepath.Join(work, "agent"),
+		return []string{"agent", "run", "--nats-url", agentURL, "--master-url", c.API, "--work-dir", filepath.Join(work, "agent"),
 			"--hostname", "standalone", "--http", "127.0.0.1:0", "--resources", "cpus:2;mem:1024;disk:1024;ports:[32100-32199]",
 			"--modules-config", config}
 	}

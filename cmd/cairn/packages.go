@@ -20,6 +20,7 @@ import (
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/cli/cmdutil"
 	"github.com/cairn-dc/cairn/frameworks/services/marathon"
+	"github.com/cairn-dc/cairn/kernel/bus"
 	"github.com/cairn-dc/cairn/repository"
 	"github.com/cairn-dc/cairn/repository/builtin"
 	"github.com/cairn-dc/cairn/repository/packageapi"
@@ -104,7 +105,7 @@ func startPackageManager(ctx context.Context, rm *runningMaster, dataDir string,
 		pm.stop()
 		return nil, err
 	}
-	nc, err := rm.Bus.Connect("cairn-packages")
+	nc, err := rm.connect("cairn-packages", bus.RoleMaster)
 	if err != nil {
 		pm.stop()
 		return nil, err

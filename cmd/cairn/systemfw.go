@@ -12,6 +12,7 @@ import (
 
 	runfw "github.com/cairn-dc/cairn/frameworks/run"
 	"github.com/cairn-dc/cairn/frameworks/services"
+	"github.com/cairn-dc/cairn/kernel/bus"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 )
 
@@ -35,7 +36,7 @@ func startSystemFrameworks(ctx context.Context, rm *runningMaster, dataDir, toke
 	sf := &systemFrameworks{cancel: cancel, done: make(chan struct{})}
 	idFile := filepath.Join(dataDir, "frameworks", "run", "framework-id")
 	start := func() (*runfw.Framework, error) {
-		nc, err := rm.Bus.Connect("cairn-run")
+		nc, err := rm.connect("cairn-run", bus.RoleFramework)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +57,7 @@ func startSystemFrameworks(ctx context.Context, rm *runningMaster, dataDir, toke
 		return f, nil
 	}
 	startServices := func() (*services.Framework, error) {
-		nc, err := rm.Bus.Connect("cairn-services")
+		nc, err := rm.connect("cairn-services", bus.RoleFramework)
 		if err != nil {
 			return nil, err
 		}

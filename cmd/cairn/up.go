@@ -126,7 +126,7 @@ func runUp(cmd *cobra.Command, f *cli.Factory, o *upOptions) error {
 	fmt.Fprintf(out, "Cairn is up (data in %s).\n", o.master.DataDir)
 	fmt.Fprintf(out, "  operator API  %s\n", rm.APIURL)
 	if rm.NATSURL != "" {
-		fmt.Fprintf(out, "  NATS          %s\n", rm.NATSURL)
+		rm.describeNATS(out, o.master.DataDir)
 	}
 	iso := "plain processes (run as root for cgroup isolation)"
 	if len(agents.agents) > 0 {

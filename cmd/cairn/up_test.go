@@ -105,7 +105,20 @@ func TestUpRunsACluster(t *testing.T) {
 		t.Fatalf("agents on one host must get distinct port ranges: %s / %s", agents[0].Resources, agents[1].Resources)
 	}
 
-	nc, err := bus.Connect(natsURL, "test-framework", nil)
+	// A framework of our own connects as the framework identity; without
+	// credentials it is refused.
+	if _, err := bus.Connect(natsURL, "anonymous", nil); err == nil || !strings.Contains(err.Error(), "refused the credentials") {
+		t.Fatalf("connecting to the cluster's NATS without credentials: %v", err)
+	}
+	credsFile := filepath.Join(dir, natsCredentialsFile)
+	if fi, err := os.Stat(credsFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v (mode %v), want 0600", credsFile, err, fi.Mode())
+	}
+	var creds natsCredentials
+	if data, err := os.ReadFile(credsFile); err != nil || json.Unmarshal(data, &creds) != nil {
+		t.Fatalf("%s: %v", credsFile, err)
+	}
+	nc, err := bus.Connect(withUser(natsURL, "framework", creds.Framework), "test-framework", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

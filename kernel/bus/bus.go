@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Config says which NATS to use.
@@ -38,6 +41,11 @@ type Config struct {
 	StoreDir string
 	// MaxMemory/MaxStore bound JetStream (0: server defaults).
 	MaxMemory, MaxStore int64
+	// Users, when set, are the only identities the embedded server accepts
+	// (user and password), each with its subject permissions (see Roles);
+	// every connection, in-process ones too, must then give its user
+	// (nats.UserInfo, or user:password@ in the URL).
+	Users []User
 
 	Logger *slog.Logger
 }
@@ -87,6 +95,18 @@ func Start(ctx context.Context, cfg Config) (*Bus, error) {
 		JetStreamMaxStore:  cfg.MaxStore,
 		MaxPayload:         8 << 20,
 		NoSigs:             true,
+	}
+	for _, u := range cfg.Users {
+		if u.Name == "" || u.Password == "" {
+			return nil, errors.New("bus: a NATS user needs a name and a password")
+		}
+		// The server keeps only a bcrypt hash (the passwords are long and
+		// random: the lowest cost is enough, and keeps connecting cheap).
+		hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
+		if err != nil {
+			return nil, fmt.Errorf("bus: NATS user %s: %w", u.Name, err)
+		}
+		opts.Users = append(opts.Users, &server.User{Username: u.Name, Password: string(hash), Permissions: u.Permissions})
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -176,9 +196,21 @@ func Connect(url, name string, log *slog.Logger, opts ...nats.Option) (*nats.Con
 		if url == "" {
 			url = "(in-process)"
 		}
-		return nil, fmt.Errorf("connect to NATS at %s: %w (is the master or `cairn up` running? check --nats-url)", url, err)
+		if errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization") {
+			return nil, fmt.Errorf("connect to NATS at %s as %s: the server refused the credentials: %w (give the identity's user and password in the URL, nats://USER:PASSWORD@host:port; a cairn master keeps them in <data-dir>/nats-credentials.json)", redact(url), name, err)
+		}
+		return nil, fmt.Errorf("connect to NATS at %s: %w (is the master or `cairn up` running? check --nats-url)", redact(url), err)
 	}
 	return nc, nil
+}
+
+// redact hides the password of a URL with credentials.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }
 
 // natsLogger sends nats-server's log to slog.
