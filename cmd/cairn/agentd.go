@@ -47,11 +47,15 @@ type agentOptions struct {
 	// TaskNATSURL is what tasks get as CAIRN_NATS_URL (default: NATSURL
 	// without its credentials, which are the agent's).
 	TaskNATSURL string
+	// NATSCA is the CA file to trust a TLS NATS with (also given to tasks
+	// as CAIRN_NATS_CA).
+	NATSCA string
 }
 
 func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
 	if withConn {
 		fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "the cluster's NATS `url`, with the agent identity's credentials (nats://agent:PASSWORD@host:4222; a master keeps them in <data-dir>/nats-credentials.json)")
+		fs.StringVar(&o.NATSCA, "nats-ca", "", "PEM `file` of the CA to trust a TLS NATS (tls://) with; tasks get it as CAIRN_NATS_CA")
 		fs.StringVar(&o.TaskNATSURL, "task-nats-url", "", "NATS `url` tasks get as CAIRN_NATS_URL, for frameworks run as tasks: give it the framework identity's credentials (default: --nats-url without its credentials)")
 		fs.StringVar(&o.WorkDir, "work-dir", filepath.Join(defaultDataDir(), "agent"), "`dir` for checkpoints, sandboxes and the fetch cache")
 		fs.StringVar(&o.Hostname, "hostname", "", "the agent's unique `name` (default: the machine's hostname)")
@@ -73,8 +77,11 @@ func (o *agentOptions) addFlags(fs *pflag.FlagSet, withConn bool) {
 
 // clusterEnv tells tasks where the cluster is (never its token: a task
 // needing one gets its own).
-func clusterEnv(masterURL, natsURL string) map[string]string {
+func clusterEnv(masterURL, natsURL, natsCA string) map[string]string {
 	env := map[string]string{}
+	if natsCA != "" {
+		env[envNATSCA] = natsCA
+	}
 	if masterURL != "" {
 		env[cmdutil.EnvURL] = masterURL
 	}
@@ -162,13 +169,13 @@ supervisor process the agent starts; a restarted agent re-attaches to them.`,
 			if token == "" && o.HTTPAddr != "" && !isLoopback(o.HTTPAddr) {
 				return fmt.Errorf("refusing to serve the agent API on %s without a token: set --token or CAIRN_TOKEN, or listen on 127.0.0.1", o.HTTPAddr)
 			}
-			nc, err := bus.Connect(o.NATSURL, "cairn-agent", log)
+			nc, err := bus.Connect(o.NATSURL, "cairn-agent", log, natsTLS(o.NATSCA)...)
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
 			cfg.Conn = nc
-			cfg.TaskEnv = clusterEnv(o.MasterURL, cmp.Or(o.TaskNATSURL, withoutUser(o.NATSURL)))
+			cfg.TaskEnv = clusterEnv(o.MasterURL, cmp.Or(o.TaskNATSURL, withoutUser(o.NATSURL)), o.NATSCA)
 			if o.ModulesConfig != "" {
 				hooks, mh, err := startAgentHooks(cmd.Context(), o.ModulesConfig, log)
 				if err != nil {
@@ -238,7 +245,7 @@ func startLocalAgents(rm *runningMaster, n int, dataDir string, base resources.R
 			return nil, err
 		}
 		cfg.Conn = nc
-		cfg.TaskEnv = clusterEnv(rm.APIURL, rm.taskNATSURL())
+		cfg.TaskEnv = clusterEnv(rm.APIURL, rm.taskNATSURL(), rm.natsCA)
 		cfg.LaunchHook = rm.moduleHost.beforeLaunch
 		a, err := o.newAgent(cfg)
 		if err != nil {

@@ -39,13 +39,14 @@ of the cluster.`,
 
 // daemonOptions are what "cairn framework run <framework>" shares.
 type daemonOptions struct {
-	name, natsURL, httpAddr, role string
+	name, natsURL, natsCA, httpAddr, role string
 }
 
 func (o *daemonOptions) addFlags(cmd *cobra.Command, defaultName string) {
 	fl := cmd.Flags()
 	fl.StringVar(&o.name, "name", defaultName, "the framework's `name` (unique in the cluster; the master proxies its API at /service/<name>/)")
-	fl.StringVar(&o.natsURL, "nats-url", "", "the cluster's NATS `url` (default $CAIRN_NATS_URL, else nats://127.0.0.1:4222)")
+	fl.StringVar(&o.natsURL, "nats-url", "", "the cluster's NATS `url`, with the framework identity's credentials (default $CAIRN_NATS_URL, else nats://127.0.0.1:4222)")
+	fl.StringVar(&o.natsCA, "nats-ca", "", "PEM `file` of the CA to trust a TLS NATS with (default $CAIRN_NATS_CA)")
 	fl.StringVar(&o.httpAddr, "http", "", "API listen `address` (default $HOST:$PORT0 when run as a task, else 127.0.0.1:0)")
 	fl.StringVar(&o.role, "role", "*", "the `role` it subscribes with")
 }
@@ -62,6 +63,9 @@ func (o *daemonOptions) connect(f *cli.Factory) (*nats.Conn, string, *slog.Logge
 	if o.natsURL == "" {
 		o.natsURL = "nats://127.0.0.1:4222"
 	}
+	if o.natsCA == "" {
+		o.natsCA = f.Getenv(envNATSCA)
+	}
 	if o.httpAddr == "" {
 		o.httpAddr = "127.0.0.1:0"
 		if p := f.Getenv("PORT0"); p != "" {
@@ -77,7 +81,7 @@ func (o *daemonOptions) connect(f *cli.Factory) (*nats.Conn, string, *slog.Logge
 		return nil, "", nil, fmt.Errorf("refusing to serve the %s API on %s without a token: set --token or CAIRN_TOKEN, or listen on 127.0.0.1", o.name, o.httpAddr)
 	}
 	log := slog.Default().With("framework", o.name)
-	nc, err := bus.Connect(o.natsURL, "cairn-"+o.name, log)
+	nc, err := bus.Connect(o.natsURL, "cairn-"+o.name, log, natsTLS(o.natsCA)...)
 	if err != nil {
 		return nil, "", nil, err
 	}

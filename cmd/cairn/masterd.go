@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,10 @@ type masterOptions struct {
 	DataDir  string
 	NATSURL  string
 	NATSHost string
+	// NATSTLSCert/Key make the embedded NATS require TLS (then it may
+	// listen off loopback); NATSTLSCA is what tasks trust it with
+	// (default: the certificate itself, self-signed).
+	NATSTLSCert, NATSTLSKey, NATSTLSCA string
 	NATSPort int
 	HTTPAddr string
 
@@ -48,6 +53,9 @@ func (o *masterOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.NATSURL, "nats-url", "", "use an external NATS (with JetStream) at this `url` instead of the embedded one")
 	fs.StringVar(&o.NATSHost, "nats-host", "127.0.0.1", "embedded NATS listen `host`")
 	fs.IntVar(&o.NATSPort, "nats-port", 4222, "embedded NATS listen `port` (-1: any free port)")
+	fs.StringVar(&o.NATSTLSCert, "nats-tls-cert", "", "PEM certificate `file`: the embedded NATS then requires TLS (and may listen off loopback)")
+	fs.StringVar(&o.NATSTLSKey, "nats-tls-key", "", "PEM key `file` of --nats-tls-cert")
+	fs.StringVar(&o.NATSTLSCA, "nats-tls-ca", "", "PEM `file` of the CA that signed --nats-tls-cert, given to tasks as CAIRN_NATS_CA (default: the certificate itself)")
 	fs.StringVar(&o.HTTPAddr, "http", "127.0.0.1:5050", "operator API listen `address`")
 	fs.DurationVar(&o.OfferTimeout, "offer-timeout", 10*time.Second, "rescind offers not answered within this `duration`")
 	fs.DurationVar(&o.AllocationInterval, "allocation-interval", time.Second, "longest `duration` between allocation cycles (changes trigger one sooner)")
@@ -147,6 +155,8 @@ type runningMaster struct {
 	// natsCreds are the embedded NATS's identities (nil with an external
 	// NATS).
 	natsCreds *natsCredentials
+	// natsCA is the CA file tasks trust the embedded NATS's TLS with.
+	natsCA string
 	// moduleHost is the module host once it runs: its hooks are asked by
 	// this process's agents before every launch, and the package API
 	// installs module packages on it.
@@ -175,8 +185,8 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 	if token == "" && !isLoopback(o.HTTPAddr) {
 		return nil, fmt.Errorf("refusing to serve the operator API on %s without a token: set --token or CAIRN_TOKEN, or listen on 127.0.0.1", o.HTTPAddr)
 	}
-	if o.NATSURL == "" && !isLoopback(net.JoinHostPort(o.NATSHost, "0")) {
-		return nil, fmt.Errorf("refusing to expose the embedded NATS on %s: it has no TLS yet; keep --nats-host on 127.0.0.1, or run your own secured NATS and pass --nats-url", o.NATSHost)
+	if o.NATSURL == "" && o.NATSTLSCert == "" && !isLoopback(net.JoinHostPort(o.NATSHost, "0")) {
+		return nil, fmt.Errorf("refusing to expose the embedded NATS on %s without TLS: give --nats-tls-cert and --nats-tls-key, or keep --nats-host on 127.0.0.1", o.NATSHost)
 	}
 	weights, err := parseWeights(o.RoleWeights)
 	if err != nil {
@@ -204,11 +214,18 @@ func startMaster(ctx context.Context, o *masterOptions, token, version string, l
 		users = creds.users()
 	}
 	b, err := bus.Start(ctx, bus.Config{URL: o.NATSURL, Host: o.NATSHost, Port: o.NATSPort,
-		StoreDir: filepath.Join(o.DataDir, "nats"), Users: users, Logger: log})
+		StoreDir: filepath.Join(o.DataDir, "nats"), Users: users, TLSCert: o.NATSTLSCert, TLSKey: o.NATSTLSKey, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	rm := &runningMaster{Bus: b, NATSURL: b.URL(), natsCreds: creds}
+	if o.NATSTLSCert != "" {
+		rm.natsCA = cmp.Or(o.NATSTLSCA, o.NATSTLSCert)
+		if rm.natsCA, err = filepath.Abs(rm.natsCA); err != nil {
+			b.Shutdown()
+			return nil, err
+		}
+	}
 	nc, err := rm.connect("cairn-master", bus.RoleMaster)
 	if err != nil {
 		b.Shutdown()

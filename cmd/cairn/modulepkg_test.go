@@ -205,6 +205,7 @@ func TestAgentHookModules(t *testing.T) {
 	defer func() {
 		cancel()
 		<-done
+		killSupervised(filepath.Join(work, "agent"))
 	}()
 	if out := c.mustCairn(t, "task", "run", "--wait", "--", "sh", "-c", "echo $ECHO_GREETING on $HOST"); !strings.Contains(out, "hello from the agent, ") {
 		t.Errorf("a task on the standalone agent: %q (agent log: %s)", out, errOut.String())

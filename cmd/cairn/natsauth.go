@@ -18,6 +18,17 @@ import (
 	"github.com/cairn-dc/cairn/repository"
 )
 
+// envNATSCA names the CA file tasks trust a TLS NATS with.
+const envNATSCA = "CAIRN_NATS_CA"
+
+// natsTLS trusts a TLS NATS with the CA in file ("": no option).
+func natsTLS(file string) []nats.Option {
+	if file == "" {
+		return nil
+	}
+	return []nats.Option{nats.RootCAs(file)}
+}
+
 // natsCredentialsFile is where a master keeps the passwords of its
 // embedded NATS's identities, under its data dir.
 const natsCredentialsFile = "nats-credentials.json"

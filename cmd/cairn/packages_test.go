@@ -120,7 +120,7 @@ func startTestCluster(t testing.TB, dataDir, packagesDir, registryAddr string, e
 		}
 	}
 	c := &testCluster{API: api.FindStringSubmatch(out.String())[1], Registry: reg.FindStringSubmatch(out.String())[1]}
-	if m := regexp.MustCompile(`NATS\s+(nats://\S+)`).FindStringSubmatch(out.String()); m != nil {
+	if m := regexp.MustCompile(`NATS\s+((?:nats|tls)://\S+)`).FindStringSubmatch(out.String()); m != nil {
 		c.NATS = m[1]
 	}
 	c.stop = func() {

@@ -268,3 +268,43 @@ func supervisorsOf(dir string) []int {
 	}
 	return pids
 }
+
+// killSupervised kills the supervisors serving under dir and every process
+// below them (a standalone `cairn agent run` leaves its tasks running when
+// it stops, by design: a test must not).
+func killSupervised(dir string) {
+	parents := map[int]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: the comm may hold spaces.
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 {
+			if f := strings.Fields(string(stat[i+1:])); len(f) > 1 {
+				parents[pid], _ = strconv.Atoi(f[1])
+			}
+		}
+	}
+	var below func(int) bool
+	below = func(pid int) bool {
+		for _, sup := range supervisorsOf(dir) {
+			for p := pid; p > 1; p = parents[p] {
+				if p == sup {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for pid := range parents {
+		if below(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}

@@ -41,6 +41,11 @@ type Config struct {
 	StoreDir string
 	// MaxMemory/MaxStore bound JetStream (0: server defaults).
 	MaxMemory, MaxStore int64
+	// TLSCert and TLSKey (PEM files), when set, make the embedded server
+	// require TLS of every client over the network (in-process
+	// connections need none); clients trust its certificate with
+	// nats.RootCAs (--nats-ca). Without them it must listen on loopback.
+	TLSCert, TLSKey string
 	// Users, when set, are the only identities the embedded server accepts
 	// (user and password), each with its subject permissions (see Roles);
 	// every connection, in-process ones too, must then give its user
@@ -96,6 +101,16 @@ func Start(ctx context.Context, cfg Config) (*Bus, error) {
 		MaxPayload:         8 << 20,
 		NoSigs:             true,
 	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("bus: TLS needs both a certificate and its key")
+	}
+	if cfg.TLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, Timeout: 5})
+		if err != nil {
+			return nil, fmt.Errorf("bus: NATS TLS certificate %s and key %s: %w", cfg.TLSCert, cfg.TLSKey, err)
+		}
+		opts.TLS, opts.TLSConfig, opts.TLSTimeout = true, tc, 5
+	}
 	for _, u := range cfg.Users {
 		if u.Name == "" || u.Password == "" {
 			return nil, errors.New("bus: a NATS user needs a name and a password")
@@ -147,10 +162,13 @@ func (b *Bus) Server() *server.Server { return b.srv }
 // the embedded server it is in-process (no TCP).
 func (b *Bus) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
 	all := append(append([]nats.Option{}, b.cfg.ConnOptions...), opts...)
+	url := b.url
 	if b.srv != nil {
 		all = append(all, nats.InProcessServer(b.srv))
+		// In-process connections need no TLS (the server does not ask).
+		url = strings.Replace(url, "tls://", "nats://", 1)
 	}
-	return Connect(b.url, name, b.log, all...)
+	return Connect(url, name, b.log, all...)
 }
 
 // Shutdown stops the embedded server (a no-op for an external one).
