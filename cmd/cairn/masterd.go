@@ -31,8 +31,8 @@ type masterOptions struct {
 	// listen off loopback); NATSTLSCA is what tasks trust it with
 	// (default: the certificate itself, self-signed).
 	NATSTLSCert, NATSTLSKey, NATSTLSCA string
-	NATSPort int
-	HTTPAddr string
+	NATSPort                           int
+	HTTPAddr                           string
 
 	OfferTimeout            time.Duration
 	AllocationInterval      time.Duration
