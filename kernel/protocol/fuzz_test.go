@@ -69,3 +69,27 @@ func FuzzDecodeAgentMessages(f *testing.F) {
 		_, _ = DecodeResponse(data)
 	})
 }
+
+// FuzzDecodeDrainAgent: no drain body crashes the decoder, and whatever it
+// accepts survives a round trip.
+func FuzzDecodeDrainAgent(f *testing.F) {
+	for _, s := range []string{
+		``, `{}`, `{"grace_period_seconds": 30, "reason": "kernel upgrade"}`, `{"grace_period_seconds": -1}`,
+		`{"reason": "a\u0000b"}`, `{"grace_period_seconds": "30"}`, `{"nope": 1}`, `{} {}`, `[]`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := DecodeDrainAgent(data)
+		if err != nil {
+			return
+		}
+		again, err := json.Marshal(d)
+		if err != nil {
+			t.Fatalf("re-encode accepted drain: %v", err)
+		}
+		if _, err := DecodeDrainAgent(again); err != nil {
+			t.Fatalf("accepted drain no longer valid after a round trip: %v\n%s", err, again)
+		}
+	})
+}
