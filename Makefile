@@ -97,7 +97,7 @@ FUZZTIME ?= 20s
 fuzz:
 	@for pkg in ./kernel/resources ./kernel/protocol ./kernel/containerizer/fetcher ./frameworks/services/marathon ./frameworks/services/constraints \
 	           ./packaging ./repository ./repository/remote ./frameworks/cron ./frameworks/cron/schedule ./modules/dns/records ./modules/dns/plugin/cairn \
-	           ./cli/config/configfile; do \
+	           ./cli/config/configfile ./modules/host; do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
 	  done; \
