@@ -91,6 +91,11 @@ func TestModulePackage(t *testing.T) {
 	if out := c.mustCairn(t, "task", "run", "--wait", "--", "sh", "-c", "echo $ECHO_GREETING"); !strings.Contains(out, "hi from a package, ") {
 		t.Errorf("a task's ECHO_GREETING: %q", out)
 	}
+	// ... and labels it: the agent sends the hook's labels with the task's
+	// updates, and the master shows them on the task.
+	waitFor(t, 10*time.Second, "the hook's label on the task", func() bool {
+		return strings.Contains(get(c.API+"/v1/tasks"), `"echo":"seen"`)
+	})
 	if out := c.mustCairn(t, "package", "list"); !strings.Contains(out, "echo") {
 		t.Errorf("cairn package list:\n%s", out)
 	}

@@ -168,17 +168,16 @@ type lateHost struct {
 	h atomic.Pointer[host.Host]
 }
 
-// beforeLaunch is an agent.LaunchHook: the hook modules' environment
-// changes (their label changes cannot reach a task the master already
-// knows: they are dropped).
-func (l *lateHost) beforeLaunch(ctx context.Context, t agent.LaunchInfo) (map[string]string, error) {
+// beforeLaunch is an agent.LaunchHook: the hook modules' environment and
+// label changes (the labels reach the master on the task's updates).
+func (l *lateHost) beforeLaunch(ctx context.Context, t agent.LaunchInfo) (agent.LaunchChanges, error) {
 	h := l.h.Load()
 	if h == nil {
-		return nil, nil
+		return agent.LaunchChanges{}, nil
 	}
-	env, _, err := h.BeforeLaunch(ctx, sdk.TaskLaunchInfo{TaskID: string(t.TaskID), Name: t.Name, FrameworkID: string(t.FrameworkID),
+	env, labels, err := h.BeforeLaunch(ctx, sdk.TaskLaunchInfo{TaskID: string(t.TaskID), Name: t.Name, FrameworkID: string(t.FrameworkID),
 		Env: t.Env, Labels: t.Labels, Command: t.Command})
-	return env, err
+	return agent.LaunchChanges{Env: env, Labels: labels}, err
 }
 
 // startAgentHooks runs the hook modules listed in file (a JSON list of

@@ -70,9 +70,11 @@ type Config struct {
 	// CAIRN_URL and CAIRN_NATS_URL, so a framework run as a task finds it.
 	TaskEnv map[string]string
 	// LaunchHook, when set, is asked before every task starts and may add
-	// environment variables to it (cmd/cairn gives the module host's hook
-	// modules). Its error is logged and the task starts with what it
-	// returned: a broken hook must not stop every launch.
+	// environment variables and labels to it (cmd/cairn gives the module
+	// host's hook modules). The labels ride on the task's status updates
+	// (TaskStatus.Labels) and the master adds them to the task's. Its
+	// error is logged and the task starts with what it returned: a broken
+	// hook must not stop every launch.
 	LaunchHook LaunchHook
 	// GCDelay keeps the sandboxes of ended tasks this long (default 1 week);
 	// GCDiskHeadroom removes older ones first when the work dir's disk is

@@ -47,26 +47,34 @@ func TestExitCodes(t *testing.T) {
 }
 
 // TestLaunchHook: a hook (the module host's, in cairn up) adds variables
-// to a task before it starts; a failing hook does not stop the launch.
+// and labels to a task before it starts; a failing hook does not stop the
+// launch.
 func TestLaunchHook(t *testing.T) {
 	c := newCluster(t)
 	var seen agent.LaunchInfo
 	var mu sync.Mutex
 	ra := c.agent("", func(cfg *agent.Config) {
-		cfg.LaunchHook = func(_ context.Context, ti agent.LaunchInfo) (map[string]string, error) {
+		cfg.LaunchHook = func(_ context.Context, ti agent.LaunchInfo) (agent.LaunchChanges, error) {
 			mu.Lock()
 			seen = ti
 			mu.Unlock()
 			if ti.Name == "broken" {
-				return map[string]string{"PARTIAL": "yes"}, errors.New("hook greeter is not running")
+				return agent.LaunchChanges{Env: map[string]string{"PARTIAL": "yes"}}, errors.New("hook greeter is not running")
 			}
-			return map[string]string{"GREETING": "from a hook", "PORT0": "hooks replace variables"}, nil
+			return agent.LaunchChanges{Env: map[string]string{"GREETING": "from a hook", "PORT0": "hooks replace variables"},
+				Labels: map[string]string{"greeted": "yes", "": "dropped: no key"}}, nil
 		}
 	})
 	f := c.framework("hooks")
 	o := offer(t, f)
 	launch(t, f, o, shellTask("hooked", "cpus:0.1;mem:32;ports:[41010-41010]", `echo "G=$GREETING P=$PORT0"`))
-	waitState(t, f, "hooked", protocol.TaskFinished)
+	// The hook's labels ride on the task's updates.
+	if st := waitState(t, f, "hooked", protocol.TaskRunning, protocol.TaskFinished); len(st.Labels) != 1 || st.Labels["greeted"] != "yes" {
+		t.Errorf("labels of the first update after the hook: %v", st.Labels)
+	}
+	if st := waitState(t, f, "hooked", protocol.TaskFinished); st.Labels["greeted"] != "yes" {
+		t.Errorf("labels of the terminal update: %v", st.Labels)
+	}
 	if out := sandboxFile(t, ra, f, "hooked", "stdout"); !strings.Contains(out, "G=from a hook P=hooks replace variables") {
 		t.Errorf("stdout: %q", out)
 	}

@@ -43,6 +43,7 @@ type taskCheckpoint struct {
 	State         protocol.TaskState     `json:"state"`
 	Healthy       *bool                  `json:"healthy,omitempty"`
 	Launched      bool                   `json:"launched,omitempty"` // the supervisor was asked to start it
+	Labels        map[string]string      `json:"labels,omitempty"`   // added by the launch hooks
 	KillRequested bool                   `json:"kill_requested,omitempty"`
 	Updates       []protocol.TaskStatus  `json:"updates,omitempty"` // not yet acknowledged, oldest first
 	StartedAt     float64                `json:"started_at,omitempty"`

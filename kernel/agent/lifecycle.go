@@ -179,11 +179,14 @@ func (a *Agent) launch(ctx context.Context, fw protocol.FrameworkInfo, role stri
 	t.launched = true // from here on the supervisor may have it
 	a.sendStatus(t, protocol.TaskStatus{State: protocol.TaskStarting})
 	a.launches <- func() {
-		spec, reason, err := a.prepare(lctx, t.fid, t.info, spec)
+		spec, labels, reason, err := a.prepare(lctx, t.fid, t.info, spec)
 		if err != nil {
 			cancel()
 			a.push(ctx, func() { a.started(ctx, t, supervisor.Proc{}, reason, err) })
 			return
+		}
+		if labels != nil {
+			a.push(ctx, func() { t.labels = labels })
 		}
 		// The start itself is a pipelined request: wait for it aside, so
 		// the workers keep preparing.
@@ -225,50 +228,58 @@ func (a *Agent) launchSpec(t *task) supervisor.StartSpec {
 }
 
 // prepare runs on a launch worker: sandbox, fetch, command, cgroup.
-func (a *Agent) prepare(ctx context.Context, fid protocol.FrameworkID, ti protocol.TaskInfo, spec supervisor.StartSpec) (supervisor.StartSpec, protocol.Reason, error) {
+func (a *Agent) prepare(ctx context.Context, fid protocol.FrameworkID, ti protocol.TaskInfo, spec supervisor.StartSpec) (supervisor.StartSpec, map[string]string, protocol.Reason, error) {
 	if ti.Container != nil && ti.Container.Image != nil {
-		return spec, protocol.ReasonTaskInvalid, fmt.Errorf("container images are not supported by this agent yet; run a command instead")
+		return spec, nil, protocol.ReasonTaskInvalid, fmt.Errorf("container images are not supported by this agent yet; run a command instead")
 	}
 	if len(spec.Mounts) > 0 && os.Geteuid() != 0 {
-		return spec, protocol.ReasonContainerLaunchFailed, fmt.Errorf("volumes (host path mounts) need the agent to run as root")
+		return spec, nil, protocol.ReasonContainerLaunchFailed, fmt.Errorf("volumes (host path mounts) need the agent to run as root")
 	}
 	for _, m := range spec.Mounts {
 		if m.Source == "" || !filepath.IsAbs(m.Source) {
-			return spec, protocol.ReasonTaskInvalid, fmt.Errorf("volume host path %q must be an absolute path on the agent", m.Source)
+			return spec, nil, protocol.ReasonTaskInvalid, fmt.Errorf("volume host path %q must be an absolute path on the agent", m.Source)
 		}
 		if _, err := os.Stat(m.Source); err != nil {
-			return spec, protocol.ReasonContainerLaunchFailed, fmt.Errorf("volume host path %s does not exist on agent %s", m.Source, a.info.Hostname)
+			return spec, nil, protocol.ReasonContainerLaunchFailed, fmt.Errorf("volume host path %s does not exist on agent %s", m.Source, a.info.Hostname)
 		}
 	}
 	if err := makeSandbox(spec); err != nil {
-		return spec, protocol.ReasonContainerLaunchFailed, err
+		return spec, nil, protocol.ReasonContainerLaunchFailed, err
 	}
 	if ti.Command != nil && len(ti.Command.URIs) > 0 {
 		if _, err := a.fetch.Fetch(ctx, ti.Command.URIs, spec.Dir); err != nil {
-			return spec, protocol.ReasonContainerLaunchFailed, err
+			return spec, nil, protocol.ReasonContainerLaunchFailed, err
 		}
 	}
+	var labels map[string]string
 	if a.cfg.LaunchHook != nil {
-		spec.Env = a.runLaunchHook(ctx, fid, ti, spec.Env)
+		spec.Env, labels = a.runLaunchHook(ctx, fid, ti, spec.Env)
 	}
 	path, argv, err := resolveCommand(ti.Command, spec.Env, spec.Dir)
 	if err != nil {
-		return spec, protocol.ReasonContainerLaunchFailed, err
+		return spec, labels, protocol.ReasonContainerLaunchFailed, err
 	}
 	spec.Path, spec.Argv = path, argv
 	if spec.Cgroup != "" {
 		if _, err := a.cg.Create(spec.Cgroup, a.limits(ti)); err != nil {
-			return spec, protocol.ReasonContainerLaunchFailed, fmt.Errorf("create the task's cgroup: %w", err)
+			return spec, labels, protocol.ReasonContainerLaunchFailed, fmt.Errorf("create the task's cgroup: %w", err)
 		}
 	}
 	if ctx.Err() != nil {
-		return spec, protocol.ReasonTaskKilledDuringLaunch, ctx.Err()
+		return spec, labels, protocol.ReasonTaskKilledDuringLaunch, ctx.Err()
 	}
-	return spec, "", nil
+	return spec, labels, "", nil
 }
 
-// LaunchHook may add environment variables to a task about to start.
-type LaunchHook func(ctx context.Context, task LaunchInfo) (env map[string]string, err error)
+// LaunchHook may add environment variables and labels to a task about to
+// start.
+type LaunchHook func(ctx context.Context, task LaunchInfo) (LaunchChanges, error)
+
+// LaunchChanges are a LaunchHook's additions.
+type LaunchChanges struct {
+	Env    map[string]string
+	Labels map[string]string
+}
 
 // LaunchInfo is what a LaunchHook learns of a task.
 type LaunchInfo struct {
@@ -283,8 +294,8 @@ type LaunchInfo struct {
 }
 
 // runLaunchHook asks the hook and adds its variables to env (replacing
-// those of the same names).
-func (a *Agent) runLaunchHook(ctx context.Context, fid protocol.FrameworkID, ti protocol.TaskInfo, env []string) []string {
+// those of the same names); it returns the labels it added too.
+func (a *Agent) runLaunchHook(ctx context.Context, fid protocol.FrameworkID, ti protocol.TaskInfo, env []string) ([]string, map[string]string) {
 	info := LaunchInfo{TaskID: ti.TaskID, Name: ti.Name, FrameworkID: fid, Env: map[string]string{}, Labels: ti.Labels}
 	if ti.Command != nil {
 		info.Command = ti.Command.Value
@@ -294,12 +305,14 @@ func (a *Agent) runLaunchHook(ctx context.Context, fid protocol.FrameworkID, ti 
 			info.Env[k] = v
 		}
 	}
-	add, err := a.cfg.LaunchHook(ctx, info)
+	changes, err := a.cfg.LaunchHook(ctx, info)
 	if err != nil {
 		a.log.Warn("a launch hook failed; the task starts with the other hooks' changes", "task", ti.TaskID, "err", err)
 	}
+	labels := boundLabels(changes.Labels)
+	add := changes.Env
 	if len(add) == 0 {
-		return env
+		return env, labels
 	}
 	out := make([]string, 0, len(env)+len(add))
 	for _, kv := range env {
@@ -315,6 +328,27 @@ func (a *Agent) runLaunchHook(ctx context.Context, fid protocol.FrameworkID, ti 
 	slices.Sort(keys)
 	for _, k := range keys {
 		out = append(out, k+"="+add[k])
+	}
+	return out, labels
+}
+
+// boundLabels keeps the hook labels a status update may carry (the
+// protocol's bounds): the first MaxStatusLabels by key, each within
+// MaxStatusLabelBytes.
+func boundLabels(in map[string]string) map[string]string {
+	if len(in) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(in))
+	for k, v := range in {
+		if k != "" && len(k)+len(v) <= protocol.MaxStatusLabelBytes {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := map[string]string{}
+	for _, k := range keys[:min(len(keys), protocol.MaxStatusLabels)] {
+		out[k] = in[k]
 	}
 	return out
 }
@@ -499,6 +533,9 @@ func (a *Agent) sendStatus(t *task, st protocol.TaskStatus) {
 	st.Source = protocol.SourceAgent
 	st.UUID = protocol.NewID()
 	st.Timestamp = protocol.Timestamp(time.Now())
+	if st.Labels == nil {
+		st.Labels = t.labels
+	}
 	if st.Healthy != nil {
 		t.healthy = st.Healthy
 	} else if st.State == protocol.TaskRunning || st.State == protocol.TaskKilling {

@@ -41,12 +41,14 @@ type task struct {
 	stopHealth   context.CancelFunc
 	healthKill   string // why the health checker killed it
 	lazy         bool   // checkpoint owed (an acknowledgement)
+	// labels are what the launch hooks added; every update carries them.
+	labels map[string]string
 }
 
 func (t *task) checkpoint() taskCheckpoint {
 	cp := taskCheckpoint{Framework: t.framework, Role: t.role, Info: t.info, RunID: t.runID, Sandbox: t.sandbox,
 		Key: t.key, Cgroup: t.cgroup, State: t.state, Healthy: t.healthy, Launched: t.launched,
-		KillRequested: t.killRequested, Updates: t.updates}
+		KillRequested: t.killRequested, Updates: t.updates, Labels: t.labels}
 	if !t.startedAt.IsZero() {
 		cp.StartedAt = protocol.Timestamp(t.startedAt)
 	}
@@ -56,7 +58,7 @@ func (t *task) checkpoint() taskCheckpoint {
 func taskFromCheckpoint(cp taskCheckpoint) *task {
 	t := &task{fid: cp.Framework.ID, framework: cp.Framework, role: cp.Role, info: cp.Info, runID: cp.RunID,
 		sandbox: cp.Sandbox, key: cp.Key, cgroup: cp.Cgroup, state: cp.State, healthy: cp.Healthy,
-		launched: cp.Launched, killRequested: cp.KillRequested, updates: cp.Updates}
+		launched: cp.Launched, killRequested: cp.KillRequested, updates: cp.Updates, labels: cp.Labels}
 	if cp.StartedAt > 0 {
 		t.startedAt = time.Unix(0, int64(cp.StartedAt*1e9))
 	}

@@ -223,10 +223,30 @@ func (t *task) buildView() *protocol.Task {
 	v := &protocol.Task{
 		ID: t.info.TaskID, Name: t.info.Name, FrameworkID: t.fid, AgentID: t.aid, Role: t.role,
 		State: t.state, Healthy: t.healthy, Resources: nonNil(t.info.Resources),
-		Statuses: append([]protocol.TaskStatus(nil), t.statuses...), Labels: t.info.Labels, Statistics: t.stats,
+		Statuses: append([]protocol.TaskStatus(nil), t.statuses...), Labels: t.labels(), Statistics: t.stats,
 	}
 	t.view = v
 	return v
+}
+
+// labels are the task's labels with those its agent's launch hooks added
+// (on its latest update that carries some); the task's own win.
+func (t *task) labels() map[string]string {
+	var hook map[string]string
+	for i := len(t.statuses) - 1; i >= 0 && hook == nil; i-- {
+		hook = t.statuses[i].Labels
+	}
+	if len(hook) == 0 {
+		return t.info.Labels
+	}
+	out := make(map[string]string, len(hook)+len(t.info.Labels))
+	for k, v := range hook {
+		out[k] = v
+	}
+	for k, v := range t.info.Labels {
+		out[k] = v
+	}
+	return out
 }
 
 func nonNil(r resources.Resources) resources.Resources {

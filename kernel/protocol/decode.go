@@ -353,6 +353,17 @@ func (s *TaskStatus) validate(field string) error {
 	if !s.State.Valid() {
 		return fieldErr(field+".state", "unknown task state %q", s.State)
 	}
+	if len(s.Labels) > MaxStatusLabels {
+		return fieldErr(field+".labels", "%d labels, more than the %d allowed", len(s.Labels), MaxStatusLabels)
+	}
+	for k, v := range s.Labels {
+		if k == "" {
+			return fieldErr(field+".labels", "a label has an empty key")
+		}
+		if len(k)+len(v) > MaxStatusLabelBytes {
+			return fieldErr(field+".labels."+k, "longer than %d bytes", MaxStatusLabelBytes)
+		}
+	}
 	return nil
 }
 

@@ -185,6 +185,19 @@ func (c *cluster) apply(ev protocol.ClusterEvent) {
 		}
 		t.State = string(ev.Task.State)
 		t.Health = convertHealth(ev.Task.Healthy)
+		if ev.Status != nil && len(ev.Status.Labels) > 0 {
+			// Labels the agent's launch hooks added (the task's own win).
+			labels := maps.Clone(t.Labels)
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			for k, v := range ev.Status.Labels {
+				if _, own := labels[k]; !own {
+					labels[k] = v
+				}
+			}
+			t.Labels = labels
+		}
 		if ev.Task.AgentID != "" && string(ev.Task.AgentID) != t.AgentID {
 			t.AgentID = string(ev.Task.AgentID)
 			c.placeTaskLocked(&t)
