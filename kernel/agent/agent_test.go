@@ -360,8 +360,21 @@ func TestFetcher(t *testing.T) {
 	ok.Command.URIs = []protocol.CommandURI{{Value: srv.URL + "/hello.sh", Executable: true}}
 	missing := shellTask("missing", "cpus:0.1;mem:32", "true")
 	missing.Command.URIs = []protocol.CommandURI{{Value: srv.URL + "/nope.tgz"}}
-	launch(t, f, o, ok, missing)
+	plain := shellTask("plain", "cpus:0.1;mem:32", "true")
+	launch(t, f, o, ok, missing, plain)
 	waitState(t, f, "ok", protocol.TaskFinished)
+	// TASK_STARTING says a fetch is under way; a task with nothing to
+	// fetch goes from STAGING to RUNNING.
+	waitState(t, f, "plain", protocol.TaskFinished)
+	starting := func(id protocol.TaskID) bool {
+		_, ok := f.find(func(e protocol.Event) bool {
+			return e.Type == protocol.EventUpdate && e.Update.Status.TaskID == id && e.Update.Status.State == protocol.TaskStarting
+		})
+		return ok
+	}
+	if !starting("ok") || starting("plain") {
+		t.Errorf("TASK_STARTING: with URIs %v (want true), without %v (want false)", starting("ok"), starting("plain"))
+	}
 	if out := sandboxFile(t, ra, f, "ok", "stdout"); out != "fetched-and-run\n" {
 		t.Fatalf("stdout %q", out)
 	}

@@ -177,7 +177,17 @@ func (a *Agent) launch(ctx context.Context, fw protocol.FrameworkInfo, role stri
 	t.cancelLaunch = cancel
 	spec := a.launchSpec(t)
 	t.launched = true // from here on the supervisor may have it
-	a.sendStatus(t, protocol.TaskStatus{State: protocol.TaskStarting})
+	if ti.Command != nil && len(ti.Command.URIs) > 0 {
+		// Fetching may take a while: say the task is starting.
+		a.sendStatus(t, protocol.TaskStatus{State: protocol.TaskStarting})
+	} else if err := a.checkpoint(t); err != nil {
+		// A task with nothing to fetch starts at once: it goes from
+		// STAGING to RUNNING (TASK_STARTING is optional, as in Mesos),
+		// a third fewer updates through the master and the stream. Its
+		// launch is journaled all the same before the supervisor may
+		// have it.
+		a.log.Error("checkpoint failed; the task is launched anyway", "task", ti.TaskID, "err", err)
+	}
 	a.launches <- func() {
 		spec, labels, reason, err := a.prepare(lctx, t.fid, t.info, spec)
 		if err != nil {
