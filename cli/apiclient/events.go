@@ -1,15 +1,13 @@
 package apiclient
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/kernel/protocol/sse"
 )
 
 // maxEventBytes bounds one server-sent event (the first one, SUBSCRIBED,
@@ -19,7 +17,7 @@ const maxEventBytes = 256 << 20
 // ErrStreamClosed is sent on Events' error channel when the master ends the
 // stream (it restarted, or lost leadership). Subscribe again: the first event
 // is a full SUBSCRIBED state.
-var ErrStreamClosed = errors.New("the master closed the event stream")
+var ErrStreamClosed = sse.ErrClosed
 
 // Events subscribes to GET /v1/events, the master's server-sent event
 // stream. The first event is SUBSCRIBED with the full state; the others
@@ -50,12 +48,9 @@ func (c *Client) streamEvents(ctx context.Context, out chan<- protocol.ClusterEv
 	defer resp.Body.Close()
 	where := c.endpoint("/v1/events", nil).Redacted()
 	return readSSE(resp.Body, maxEventBytes, where, func(name string, data []byte) error {
-		var ev protocol.ClusterEvent
-		if err := json.Unmarshal(data, &ev); err != nil {
-			return fmt.Errorf("%s: decoding a %q event: %w", where, name, err)
-		}
-		if ev.Type == "" {
-			ev.Type = protocol.ClusterEventType(name)
+		ev, err := protocol.DecodeClusterEvent(name, data)
+		if err != nil {
+			return err // readSSE says where
 		}
 		select {
 		case out <- ev:
@@ -66,55 +61,12 @@ func (c *Client) streamEvents(ctx context.Context, out chan<- protocol.ClusterEv
 	})
 }
 
-// readSSE parses a text/event-stream (the WHATWG server-sent events format)
-// and calls dispatch for every event that has data. name is the event's
-// "event:" field ("message" when absent). Lines longer than limit bytes are
-// an error. It returns ErrStreamClosed at the end of the stream.
+// readSSE reads server-sent events (sse.Read), naming where they come from
+// in its errors.
 func readSSE(r io.Reader, limit int, where string, dispatch func(name string, data []byte) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, min(limit, 64<<10)), limit)
-	var (
-		name    string
-		data    []byte
-		hasData bool
-	)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if hasData {
-				if name == "" {
-					name = "message"
-				}
-				if err := dispatch(name, data); err != nil {
-					return err
-				}
-			}
-			name, data, hasData = "", data[:0], false
-			continue
-		}
-		if strings.HasPrefix(line, ":") {
-			continue // a comment, e.g. a keep-alive
-		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
-		case "event":
-			name = value
-		case "data":
-			if hasData {
-				data = append(data, '\n')
-			}
-			data = append(data, value...)
-			hasData = true
-		}
-		// "id" and "retry" are not used: a new subscription starts with
-		// the full state.
+	err := sse.Read(r, limit, dispatch)
+	if err == nil || errors.Is(err, ErrStreamClosed) || errors.Is(err, context.Canceled) {
+		return err
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("%s: an event is larger than %d bytes", where, limit)
-		}
-		return fmt.Errorf("%s: reading the event stream: %w", where, err)
-	}
-	return ErrStreamClosed
+	return fmt.Errorf("%s: %w", where, err)
 }

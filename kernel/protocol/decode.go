@@ -63,6 +63,20 @@ func DecodeStatusUpdate(data []byte) (StatusUpdate, error) {
 	return u, u.Validate()
 }
 
+// DecodeClusterEvent decodes an event of the operator API's event stream
+// (GET /v1/events): data is its JSON, name its server-sent event name,
+// which gives the type when the JSON has none.
+func DecodeClusterEvent(name string, data []byte) (ClusterEvent, error) {
+	var ev ClusterEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return ev, fmt.Errorf("decoding a %q event: %w", name, err)
+	}
+	if ev.Type == "" {
+		ev.Type = ClusterEventType(name)
+	}
+	return ev, nil
+}
+
 // DecodeRegisterAgent decodes and validates an agent registration.
 func DecodeRegisterAgent(data []byte) (RegisterAgent, error) {
 	var r RegisterAgent

@@ -1,10 +1,8 @@
 package host
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/kernel/protocol/sse"
 )
 
 // MasterReader is how the host learns the cluster: the master's operator
@@ -115,13 +114,10 @@ func (c *MasterClient) Events(ctx context.Context, handle func(protocol.ClusterE
 		return err
 	}
 	defer resp.Body.Close()
-	err = readSSE(resp.Body, maxEventBytes, func(name string, data []byte) error {
-		var ev protocol.ClusterEvent
-		if err := json.Unmarshal(data, &ev); err != nil {
-			return fmt.Errorf("decoding a %q event from %s/v1/events: %w", name, c.URL(), err)
-		}
-		if ev.Type == "" {
-			ev.Type = protocol.ClusterEventType(name)
+	err = sse.Read(resp.Body, maxEventBytes, func(name string, data []byte) error {
+		ev, err := protocol.DecodeClusterEvent(name, data)
+		if err != nil {
+			return fmt.Errorf("%s/v1/events: %w", c.URL(), err)
 		}
 		return handle(ev)
 	})
@@ -133,53 +129,4 @@ func (c *MasterClient) Events(ctx context.Context, handle func(protocol.ClusterE
 
 // errStreamClosed says the master ended the event stream (it stopped, or
 // lost leadership).
-var errStreamClosed = errors.New("the master closed the event stream")
-
-// readSSE parses a text/event-stream and calls dispatch for each event
-// with data. It returns errStreamClosed at the end of the stream.
-func readSSE(r io.Reader, limit int, dispatch func(name string, data []byte) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), limit)
-	var (
-		name    string
-		data    []byte
-		hasData bool
-	)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if hasData {
-				if name == "" {
-					name = "message"
-				}
-				if err := dispatch(name, data); err != nil {
-					return err
-				}
-			}
-			name, data, hasData = "", data[:0], false
-			continue
-		}
-		if strings.HasPrefix(line, ":") {
-			continue // a comment: keep-alive
-		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
-		case "event":
-			name = value
-		case "data":
-			if hasData {
-				data = append(data, '\n')
-			}
-			data = append(data, value...)
-			hasData = true
-		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("an event from the master is larger than %d bytes", limit)
-		}
-		return fmt.Errorf("reading the master's event stream: %w", err)
-	}
-	return errStreamClosed
-}
+var errStreamClosed = sse.ErrClosed
