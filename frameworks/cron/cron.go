@@ -31,13 +31,13 @@ import (
 	"net/http"
 	"runtime/pprof"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
+	"github.com/cairn-dc/cairn/frameworks/internal/fwloop"
 	"github.com/cairn-dc/cairn/frameworks/internal/kvstate"
 	"github.com/cairn-dc/cairn/frameworks/internal/offerswitch"
 	"github.com/cairn-dc/cairn/kernel/protocol"
@@ -90,14 +90,8 @@ type Framework struct {
 	clock Clock
 	sched *scheduler.Framework
 	st    *kvstate.Store
-	srv   *http.Server
 	url   string
-	inbox chan func()
-	done  chan struct{}
-	stop  context.CancelFunc
-
-	mu  sync.Mutex // guards err
-	err error
+	life  *fwloop.Life
 
 	// Loop-owned.
 	jobs      map[string]*job
@@ -159,7 +153,7 @@ func start(ctx context.Context, cfg Config) (*Framework, error) {
 		cfg.Logger = slog.Default()
 	}
 	f := &Framework{cfg: cfg, log: cfg.Logger.With("framework", cfg.Name), clock: cfg.Clock,
-		inbox: make(chan func(), 1<<14), done: make(chan struct{}),
+		life: fwloop.New(),
 		jobs: map[string]*job{}, active: map[*run]struct{}{}, byTask: map[protocol.TaskID]*run{}}
 	js, err := jetstream.New(cfg.Conn, jetstream.WithPublishAsyncMaxPending(1<<15))
 	if err != nil {
@@ -197,14 +191,21 @@ func start(ctx context.Context, cfg Config) (*Framework, error) {
 			f.log.Warn("cannot save the framework id", "err", err)
 		}
 	}
-	lctx, cancel := context.WithCancel(context.Background())
-	f.stop = cancel
+	lctx := f.life.Begin()
 	f.offersOn = offerswitch.New(lctx, sched, true, f.log) // subscribed suppressed
-	f.srv = &http.Server{Handler: f.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = f.srv.Serve(ln) }()
+	f.life.Serve(ln, f.handler())
 	// Logged before the loop owns the state.
 	f.log.Info("cron framework started", "framework_id", sched.ID(), "url", f.url, "jobs", len(f.jobs), "active_runs", len(f.active))
-	go f.loop(lctx)
+	f.life.Run(lctx, fwloop.Config{Name: "cron", Sched: sched, Log: f.log, Tick: f.cfg.TickInterval,
+		Start: func(ctx context.Context) {
+			f.reconcileAll(ctx)
+			f.tick(ctx)
+			f.endBatch(ctx)
+		},
+		Event:    f.event,
+		OnTick:   func(ctx context.Context, _ time.Time) { f.tick(ctx) },
+		EndBatch: func(ctx context.Context) error { f.endBatch(ctx); return f.fatal },
+	})
 	return f, nil
 }
 
@@ -215,40 +216,20 @@ func (f *Framework) ID() protocol.FrameworkID { return f.sched.ID() }
 func (f *Framework) URL() string { return f.url }
 
 // Handler is the REST API (also served at URL).
-func (f *Framework) Handler() http.Handler { return f.srv.Handler }
+func (f *Framework) Handler() http.Handler { return f.life.Handler() }
 
 // Done is closed when the framework stops.
-func (f *Framework) Done() <-chan struct{} { return f.done }
+func (f *Framework) Done() <-chan struct{} { return f.life.Done() }
 
 // Err says why it stopped.
-func (f *Framework) Err() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
-}
+func (f *Framework) Err() error { return f.life.Err() }
 
 // Stop stops the framework without tearing it down: its tasks keep running
 // and a new Start fails over to them.
-func (f *Framework) Stop() {
-	f.stop()
-	<-f.done
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = f.srv.Shutdown(c)
-	_ = f.sched.Close()
-}
+func (f *Framework) Stop() { f.life.Stop() }
 
 // push runs fn on the loop.
-func (f *Framework) push(ctx context.Context, fn func()) bool {
-	select {
-	case f.inbox <- fn:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-f.done:
-		return false
-	}
-}
+func (f *Framework) push(ctx context.Context, fn func()) bool { return f.life.Push(ctx, fn) }
 
 // later runs fn once the batch is durable.
 func (f *Framework) later(fn func()) { f.after = append(f.after, fn) }
@@ -268,59 +249,8 @@ func query[T any](ctx context.Context, f *Framework, fn func() T) (T, error) {
 		return v, nil
 	case <-ctx.Done():
 		return zero, ctx.Err()
-	case <-f.done:
+	case <-f.life.Done():
 		return zero, errors.New("the cron framework stopped")
-	}
-}
-
-func (f *Framework) loop(ctx context.Context) {
-	defer close(f.done)
-	tick := time.NewTicker(f.cfg.TickInterval)
-	defer tick.Stop()
-	events := f.sched.Events()
-	f.reconcileAll(ctx)
-	f.tick(ctx)
-	f.endBatch(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-events:
-			if !ok {
-				f.mu.Lock()
-				f.err = fmt.Errorf("cron: scheduler stopped: %w", f.sched.Err())
-				f.mu.Unlock()
-				f.log.Error("the framework's connection to the master ended", "err", f.sched.Err())
-				return
-			}
-			f.event(ctx, ev)
-		case fn := <-f.inbox:
-			fn()
-		case <-tick.C:
-			f.tick(ctx)
-		}
-	drain:
-		for i := 0; i < 4096; i++ {
-			select {
-			case fn := <-f.inbox:
-				fn()
-			case ev, ok := <-events:
-				if !ok {
-					break drain
-				}
-				f.event(ctx, ev)
-			default:
-				break drain
-			}
-		}
-		f.endBatch(ctx)
-		if f.fatal != nil {
-			f.mu.Lock()
-			f.err = f.fatal
-			f.mu.Unlock()
-			f.log.Error("cron state could not be stored; stopping (a restart recovers from the last stored state)", "err", f.fatal)
-			return
-		}
 	}
 }
 

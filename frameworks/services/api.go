@@ -703,7 +703,7 @@ func (f *Framework) serveEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-f.done:
+		case <-f.Done():
 			return
 		case <-keep.C:
 			_, _ = io.WriteString(w, ":\n\n")

@@ -20,12 +20,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cairn-dc/cairn/frameworks/internal/fwloop"
 	"github.com/cairn-dc/cairn/frameworks/internal/kvstate"
 	"github.com/cairn-dc/cairn/frameworks/internal/offerswitch"
 	"github.com/cairn-dc/cairn/frameworks/services/constraints"
@@ -65,14 +65,9 @@ type Framework struct {
 	log   *slog.Logger
 	sched *scheduler.Framework
 	st    *kvstate.Store
-	srv   *http.Server
 	url   string
-	inbox chan func()
-	done  chan struct{}
-	stop  context.CancelFunc
+	life  *fwloop.Life
 
-	mu      sync.Mutex // guards err
-	err     error
 	started time.Time
 
 	// Loop-owned.
@@ -112,8 +107,8 @@ func Start(ctx context.Context, cfg Config) (*Framework, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	f := &Framework{cfg: cfg, log: cfg.Logger.With("framework", cfg.Name), inbox: make(chan func(), 1<<14),
-		done: make(chan struct{}), apps: map[string]*app{}, byTask: map[string]*instance{}, versions: map[string][]string{},
+	f := &Framework{cfg: cfg, log: cfg.Logger.With("framework", cfg.Name), life: fwloop.New(),
+		apps: map[string]*app{}, byTask: map[string]*instance{}, versions: map[string][]string{},
 		dirty: map[string]bool{}, subscribers: map[chan marathon.Event]struct{}{}, servicePorts: map[int]string{},
 		started: time.Now()}
 	js, err := jetstream.New(cfg.Conn, jetstream.WithPublishAsyncMaxPending(1<<15))
@@ -152,14 +147,17 @@ func Start(ctx context.Context, cfg Config) (*Framework, error) {
 		}
 	}
 	// ctx bounds the start only; the framework runs until Stop.
-	lctx, cancel := context.WithCancel(context.Background())
-	f.stop = cancel
+	lctx := f.life.Begin()
 	f.offersOn = offerswitch.New(lctx, sched, false, f.log) // subscribed with offers
-	f.srv = &http.Server{Handler: f.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = f.srv.Serve(ln) }()
+	f.life.Serve(ln, f.handler())
 	// Logged before the loop owns the state.
 	f.log.Info("services framework started", "framework_id", sched.ID(), "url", f.url, "apps", len(f.apps), "instances", len(f.byTask))
-	go f.loop(lctx)
+	f.life.Run(lctx, fwloop.Config{Name: "services", Sched: sched, Log: f.log, Tick: 250 * time.Millisecond,
+		Start:    f.reconcileAll,
+		Event:    f.event,
+		OnTick:   f.housekeeping,
+		EndBatch: func(ctx context.Context) error { f.endBatch(ctx); return f.fatal },
+	})
 	return f, nil
 }
 
@@ -170,28 +168,17 @@ func (f *Framework) ID() protocol.FrameworkID { return f.sched.ID() }
 func (f *Framework) URL() string { return f.url }
 
 // Handler is the Marathon API (also served at URL).
-func (f *Framework) Handler() http.Handler { return f.srv.Handler }
+func (f *Framework) Handler() http.Handler { return f.life.Handler() }
 
 // Done is closed when the framework stops.
-func (f *Framework) Done() <-chan struct{} { return f.done }
+func (f *Framework) Done() <-chan struct{} { return f.life.Done() }
 
 // Err says why it stopped.
-func (f *Framework) Err() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
-}
+func (f *Framework) Err() error { return f.life.Err() }
 
 // Stop stops the framework without tearing it down: its tasks keep running
 // and a new Start fails over to them.
-func (f *Framework) Stop() {
-	f.stop()
-	<-f.done
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = f.srv.Shutdown(c)
-	_ = f.sched.Close()
-}
+func (f *Framework) Stop() { f.life.Stop() }
 
 // load reads the stored state; it returns the saved framework ID.
 func (f *Framework) load(ctx context.Context) (protocol.FrameworkID, error) {
@@ -296,68 +283,10 @@ func cutLast(s, sep string) (string, string, bool) {
 }
 
 // push runs fn on the loop.
-func (f *Framework) push(ctx context.Context, fn func()) bool {
-	select {
-	case f.inbox <- fn:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-f.done:
-		return false
-	}
-}
+func (f *Framework) push(ctx context.Context, fn func()) bool { return f.life.Push(ctx, fn) }
 
 // later runs fn once the batch is durable.
 func (f *Framework) later(fn func()) { f.after = append(f.after, fn) }
-
-func (f *Framework) loop(ctx context.Context) {
-	defer close(f.done)
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	events := f.sched.Events()
-	f.reconcileAll(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-events:
-			if !ok {
-				f.mu.Lock()
-				f.err = fmt.Errorf("services: scheduler stopped: %w", f.sched.Err())
-				f.mu.Unlock()
-				f.log.Error("the framework's connection to the master ended", "err", f.sched.Err())
-				return
-			}
-			f.event(ctx, ev)
-		case fn := <-f.inbox:
-			fn()
-		case now := <-tick.C:
-			f.housekeeping(ctx, now)
-		}
-	drain:
-		for i := 0; i < 4096; i++ {
-			select {
-			case fn := <-f.inbox:
-				fn()
-			case ev, ok := <-events:
-				if !ok {
-					break drain
-				}
-				f.event(ctx, ev)
-			default:
-				break drain
-			}
-		}
-		f.endBatch(ctx)
-		if f.fatal != nil {
-			f.mu.Lock()
-			f.err = f.fatal
-			f.mu.Unlock()
-			f.log.Error("services state could not be stored; stopping (a restart recovers from the last stored state)", "err", f.fatal)
-			return
-		}
-	}
-}
 
 // endBatch converges what changed, makes it durable, then acts.
 func (f *Framework) endBatch(ctx context.Context) {
