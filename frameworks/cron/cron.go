@@ -257,8 +257,12 @@ func query[T any](ctx context.Context, f *Framework, fn func() T) (T, error) {
 // endBatch makes the batch durable, then acts.
 func (f *Framework) endBatch(ctx context.Context) {
 	f.syncSuppression()
-	if err := f.st.Sync(ctx); err != nil {
+	if err := f.st.Sync(ctx); err != nil && f.fatal == nil {
 		f.fatal = err
+	}
+	if f.fatal != nil {
+		// A write of this batch failed: nothing it did is durable, so
+		// nothing is answered (the loop stops; a restart recovers).
 		return
 	}
 	for _, fn := range f.after {

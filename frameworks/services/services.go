@@ -298,8 +298,12 @@ func (f *Framework) endBatch(ctx context.Context) {
 	}
 	clear(f.dirty)
 	f.syncSuppression(ctx)
-	if err := f.st.Sync(ctx); err != nil {
+	if err := f.st.Sync(ctx); err != nil && f.fatal == nil {
 		f.fatal = err
+	}
+	if f.fatal != nil {
+		// A write of this batch failed: nothing it did is durable, so
+		// nothing is answered (the loop stops; a restart recovers).
 		return
 	}
 	for _, fn := range f.after {
