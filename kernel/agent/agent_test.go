@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -381,6 +382,17 @@ func TestFetcher(t *testing.T) {
 	st := waitState(t, f, "missing", protocol.TaskFailed)
 	if st.Reason != protocol.ReasonContainerLaunchFailed || !strings.Contains(st.Message, "404") || !strings.Contains(st.Message, "nope.tgz") {
 		t.Fatalf("missing: %+v", st)
+	}
+	// It never started, so its sandbox has no stdout: its log is empty,
+	// not an error.
+	resp, err := http.Get(ra.Info().URL + "/v1/tasks/" + string(f.ID()) + "/missing/logs/stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Fatalf("log of a task that never started: %d %q", resp.StatusCode, body)
 	}
 }
 

@@ -190,8 +190,13 @@ func (a *Agent) serveLog(w http.ResponseWriter, r *http.Request) {
 	fl, _ := w.(http.Flusher)
 	file, err := os.Open(path)
 	if err != nil && !follow {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s yet for task %s", stream, tid))
-		return
+		if _, serr := os.Stat(f.sandbox); serr != nil {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no %s yet for task %s", stream, tid))
+			return
+		}
+		// The task has a sandbox but has not started (the supervisor
+		// creates stdout and stderr as it starts it): nothing written yet.
+		file = nil
 	}
 	if file != nil {
 		defer file.Close()

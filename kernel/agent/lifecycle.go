@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -363,18 +365,17 @@ func boundLabels(in map[string]string) map[string]string {
 	return out
 }
 
-// makeSandbox creates the sandbox and its empty stdout and stderr (the
-// supervisor then only opens them).
+// makeSandbox creates the sandbox directory. Its stdout and stderr are
+// created by the supervisor as it starts the task (it opens them with
+// O_CREAT): creating them here too cost two more opens per task.
 func makeSandbox(spec supervisor.StartSpec) error {
-	if err := os.MkdirAll(spec.Dir, 0o750); err != nil {
-		return fmt.Errorf("cannot create the sandbox %s: %w (is the work dir writable and not full?)", spec.Dir, err)
+	// <work>/sandboxes/<framework> exists but for a framework's first task.
+	err := os.Mkdir(spec.Dir, 0o750)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = os.MkdirAll(spec.Dir, 0o750)
 	}
-	for _, p := range []string{spec.Stdout, spec.Stderr} {
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
-		if err != nil {
-			return fmt.Errorf("cannot create %s: %w", p, err)
-		}
-		_ = f.Close()
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("cannot create the sandbox %s: %w (is the work dir writable and not full?)", spec.Dir, err)
 	}
 	return nil
 }

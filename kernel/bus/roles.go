@@ -39,7 +39,7 @@ func Roles(protectedBuckets ...string) map[string]*server.Permissions {
 	// Only the master may touch its state and leader lease (KV buckets)
 	// and the status update stream.
 	buckets := append([]string{protocol.StateBucket, protocol.LeaderBucket}, protectedBuckets...)
-	streams := []string{protocol.UpdatesStream}
+	streams := []string{protocol.UpdatesStream, protocol.LegacyUpdatesStream}
 	for _, b := range buckets {
 		streams = append(streams, "KV_"+b)
 	}

@@ -100,7 +100,7 @@ func TestRoles(t *testing.T) {
 		}
 	}
 	if _, err := mjs.CreateStream(ctx, jetstream.StreamConfig{Name: protocol.UpdatesStream, Subjects: []string{protocol.UpdatesWildcard},
-		Retention: jetstream.WorkQueuePolicy}); err != nil {
+		Retention: jetstream.LimitsPolicy}); err != nil {
 		t.Fatal(err)
 	}
 	events, _ := master.SubscribeSync(protocol.ClusterEventsWildcard)

@@ -54,6 +54,7 @@ func fastConfig() master.Config {
 		LeaseTTL:                   time.Second,
 		SnapshotInterval:           10 * time.Millisecond,
 		TickInterval:               20 * time.Millisecond,
+		UpdatesPurgeInterval:       100 * time.Millisecond,
 		Seed:                       1,
 	}
 }

@@ -55,6 +55,9 @@ type Config struct {
 	SnapshotInterval time.Duration // default 100ms
 	// TickInterval is the housekeeping tick (timeouts are checked on it).
 	TickInterval time.Duration // default 100ms
+	// UpdatesPurgeInterval is how often acknowledged status updates are
+	// purged from the update stream.
+	UpdatesPurgeInterval time.Duration // default 2s
 
 	// MaxCompletedTasks per framework are kept (in memory and KV) after they end.
 	MaxCompletedTasks int // default 1000
@@ -92,6 +95,7 @@ func (c *Config) defaults() error {
 	dur(&c.LeaseTTL, 6*time.Second)
 	dur(&c.SnapshotInterval, 100*time.Millisecond)
 	dur(&c.TickInterval, 100*time.Millisecond)
+	dur(&c.UpdatesPurgeInterval, 2*time.Second)
 	if c.AgentPingTimeouts <= 0 {
 		c.AgentPingTimeouts = 3
 	}

@@ -42,6 +42,7 @@ type Master struct {
 
 	// Everything below is owned by the loop goroutine while leading.
 	st         *store
+	updates    jetstream.Stream // the status update stream (set by recover)
 	alloc      *allocator.Allocator
 	frameworks map[protocol.FrameworkID]*framework
 	agents     map[protocol.AgentID]*agent
@@ -143,10 +144,16 @@ func (m *Master) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) er
 	if err := m.recover(lctx); err != nil {
 		return err
 	}
-	subs, cons, err := m.subscribe(lctx)
+	subs, cons, consumer, err := m.subscribe(lctx)
 	if err != nil {
 		return err
 	}
+	purgeDone := make(chan struct{})
+	go func() {
+		defer close(purgeDone)
+		m.purgeUpdates(lctx, m.updates, consumer)
+	}()
+	defer func() { cancel(nil); <-purgeDone }()
 	defer func() {
 		for _, s := range subs {
 			_ = s.Unsubscribe()
@@ -178,7 +185,7 @@ func (m *Master) drainInbox() {
 
 // subscribe starts the master's NATS subscriptions and the status update
 // consumer; every message becomes a closure in the inbox.
-func (m *Master) subscribe(ctx context.Context) ([]*nats.Subscription, jetstream.ConsumeContext, error) {
+func (m *Master) subscribe(ctx context.Context) ([]*nats.Subscription, jetstream.ConsumeContext, jetstream.Consumer, error) {
 	var subs []*nats.Subscription
 	add := func(subject string, handle func(*nats.Msg)) error {
 		s, err := m.nc.Subscribe(subject, func(msg *nats.Msg) { m.push(ctx, func() { handle(msg) }) })
@@ -204,7 +211,7 @@ func (m *Master) subscribe(ctx context.Context) ([]*nats.Subscription, jetstream
 			for _, x := range subs {
 				_ = x.Unsubscribe()
 			}
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	consumer, err := m.js.CreateOrUpdateConsumer(ctx, protocol.UpdatesStream, jetstream.ConsumerConfig{
@@ -223,13 +230,47 @@ func (m *Master) subscribe(ctx context.Context) ([]*nats.Subscription, jetstream
 				m.log.Debug("update consumer", "err", err)
 			}))
 		if err == nil {
-			return subs, cc, nil
+			return subs, cc, consumer, nil
 		}
 	}
 	for _, x := range subs {
 		_ = x.Unsubscribe()
 	}
-	return nil, nil, fmt.Errorf("consume status updates from %s: %w", protocol.UpdatesStream, err)
+	return nil, nil, nil, fmt.Errorf("consume status updates from %s: %w", protocol.UpdatesStream, err)
+}
+
+// purgeUpdates removes the status updates the master has acknowledged
+// (the consumer's ack floor) from the stream, every UpdatesPurgeInterval,
+// until ctx ends. The stream keeps them otherwise (limits retention).
+func (m *Master) purgeUpdates(ctx context.Context, st jetstream.Stream, c jetstream.Consumer) {
+	tick := time.NewTicker(m.cfg.UpdatesPurgeInterval)
+	defer tick.Stop()
+	var purged uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			m.log.Debug("read the update consumer's ack floor", "err", err)
+			continue
+		}
+		floor := info.AckFloor.Stream
+		if floor <= purged {
+			continue
+		}
+		// Up to but not including floor+1: every update at or below the
+		// floor is acknowledged.
+		if err := st.Purge(ctx, jetstream.WithPurgeSequence(floor+1)); err != nil {
+			if ctx.Err() == nil {
+				m.log.Warn("cannot purge acknowledged status updates; retrying", "stream", protocol.UpdatesStream, "err", err)
+			}
+			continue
+		}
+		purged = floor
+	}
 }
 
 // push hands a message to the loop; a full inbox holds the NATS callback

@@ -18,10 +18,11 @@ import (
 // new leader; their failover timeouts run meanwhile) and agents come back
 // with a fresh ping deadline.
 func (m *Master) recover(ctx context.Context) error {
-	kv, _, err := ensureJetStream(ctx, m.js)
+	kv, updates, err := ensureJetStream(ctx, m.js, m.log)
 	if err != nil {
 		return err
 	}
+	m.updates = updates
 	m.st = newStore(m.js, kv)
 	m.alloc = allocator.New(allocator.Config{MinAllocatable: m.cfg.MinAllocatable, Seed: m.cfg.Seed})
 	for role, w := range m.cfg.RoleWeights {

@@ -38,7 +38,7 @@ func benchRecovery(b *testing.B, tasks int) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	kv, _, err := ensureJetStream(ctx, seed.js)
+	kv, _, err := ensureJetStream(ctx, seed.js, log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,8 +26,9 @@ type store struct {
 }
 
 // ensureJetStream creates (or updates) the state bucket and the status
-// update stream.
-func ensureJetStream(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, jetstream.Stream, error) {
+// update stream, moving the updates of an earlier master's work-queue
+// stream into it.
+func ensureJetStream(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (jetstream.KeyValue, jetstream.Stream, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      protocol.StateBucket,
 		Description: "Cairn master state: frameworks, agents, tasks",
@@ -36,19 +38,95 @@ func ensureJetStream(ctx context.Context, js jetstream.JetStream) (jetstream.Key
 	if err != nil {
 		return nil, nil, fmt.Errorf("create state bucket %s: %w (is JetStream enabled on this NATS?)", protocol.StateBucket, err)
 	}
+	legacy, err := parkLegacyUpdates(ctx, js)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Limits retention, purged up to the master's acknowledgements (see
+	// purgeUpdates), rather than a work queue: a work queue deletes each
+	// update as it is acknowledged, and whenever that empties it — after
+	// every burst the master keeps up with — the file store deletes its
+	// block file and creates a new one.
 	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        protocol.UpdatesStream,
 		Description: "Cairn task status updates, agents -> master",
 		Subjects:    []string{protocol.UpdatesWildcard},
 		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.WorkQueuePolicy,
+		Retention:   jetstream.LimitsPolicy,
 		Duplicates:  2 * time.Minute,
 		MaxAge:      7 * 24 * time.Hour,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("create update stream %s: %w", protocol.UpdatesStream, err)
 	}
+	if legacy != nil {
+		if err := moveLegacyUpdates(ctx, js, legacy, log); err != nil {
+			return nil, nil, err
+		}
+	}
 	return kv, st, nil
+}
+
+// legacyParked is where an earlier master's update stream listens while
+// its updates are moved: nothing publishes there.
+const legacyParked = "_cairn.legacy-updates.parked"
+
+// parkLegacyUpdates makes the work-queue stream of an earlier master (if
+// there is one) stop taking updates, so that the new stream may take its
+// subjects. Agents publishing meanwhile get no stream ack and retry.
+func parkLegacyUpdates(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, protocol.LegacyUpdatesStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look for the earlier update stream %s: %w", protocol.LegacyUpdatesStream, err)
+	}
+	cfg := st.CachedInfo().Config
+	if len(cfg.Subjects) == 1 && cfg.Subjects[0] == legacyParked {
+		return st, nil // parked by a master that stopped before the move ended
+	}
+	cfg.Subjects = []string{legacyParked}
+	if st, err = js.UpdateStream(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("park the earlier update stream %s: %w", protocol.LegacyUpdatesStream, err)
+	}
+	return st, nil
+}
+
+// moveLegacyUpdates copies every update left in the parked stream into
+// UpdatesStream (same subject and Nats-Msg-Id, so a copy repeated after a
+// crash is dropped as a duplicate, and the master ignores a status it
+// already has), then deletes the parked stream.
+func moveLegacyUpdates(ctx context.Context, js jetstream.JetStream, legacy jetstream.Stream, log *slog.Logger) error {
+	info, err := legacy.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("read the earlier update stream %s: %w", protocol.LegacyUpdatesStream, err)
+	}
+	moved := 0
+	if info.State.Msgs > 0 {
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+			raw, err := legacy.GetMsg(ctx, seq)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue // acknowledged (deleted) already
+			}
+			if err != nil {
+				return fmt.Errorf("read update %d of the earlier update stream %s: %w", seq, protocol.LegacyUpdatesStream, err)
+			}
+			msg := nats.NewMsg(raw.Subject)
+			msg.Header = raw.Header
+			msg.Data = raw.Data
+			if _, err := js.PublishMsg(ctx, msg); err != nil {
+				return fmt.Errorf("move update %d of %s into %s: %w", seq, protocol.LegacyUpdatesStream, protocol.UpdatesStream, err)
+			}
+			moved++
+		}
+	}
+	if err := js.DeleteStream(ctx, protocol.LegacyUpdatesStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("delete the earlier update stream %s after moving its updates: %w", protocol.LegacyUpdatesStream, err)
+	}
+	log.Info("moved the status updates of the earlier work-queue stream", "from", protocol.LegacyUpdatesStream,
+		"to", protocol.UpdatesStream, "updates", moved)
+	return nil
 }
 
 func newStore(js jetstream.JetStream, kv jetstream.KeyValue) *store {

@@ -9,7 +9,11 @@ const (
 
 	// UpdatesStream is the JetStream stream holding task status updates
 	// (subjects cairn.v1.updates.<fid>.<aid>), de-duplicated by update UUID.
-	UpdatesStream = "CAIRN_UPDATES"
+	// Limits retention: the master purges what it has acknowledged.
+	UpdatesStream = "CAIRN_TASK_UPDATES"
+	// LegacyUpdatesStream is the work-queue stream of earlier masters; a
+	// master that finds it moves its updates to UpdatesStream and deletes it.
+	LegacyUpdatesStream = "CAIRN_UPDATES"
 	// UpdatesConsumer is the master's durable consumer on UpdatesStream.
 	UpdatesConsumer = "cairn-master"
 	// StateBucket is the JetStream KV bucket with the master's state.

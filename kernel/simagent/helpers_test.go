@@ -64,7 +64,7 @@ func (e *env) createStream() *updates {
 		Name:      protocol.UpdatesStream,
 		Subjects:  []string{protocol.UpdatesWildcard},
 		Storage:   jetstream.FileStorage,
-		Retention: jetstream.WorkQueuePolicy,
+		Retention: jetstream.LimitsPolicy,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -351,10 +351,21 @@ func inCgroup(t testing.TB, m Manager, pid int, name string) {
 	var want []string
 	switch m.Version() {
 	case "v1":
+		m1 := m.(*v1Manager)
 		for _, c := range []string{"cpu", "cpuacct", "memory", "pids", "freezer"} {
-			if _, ok := paths[c]; ok {
-				want = append(want, c)
+			if _, ok := paths[c]; !ok {
+				continue
 			}
+			if c == "pids" && m1.lazyPids >= 0 {
+				// Only tasks with a pids limit get a pids cgroup.
+				if _, err := os.Stat(m1.cgroup(name).dirs[m1.lazyPids]); err != nil {
+					if strings.HasSuffix(paths[c], "/"+name) {
+						t.Errorf("process %d is in a pids cgroup %s that does not exist", pid, paths[c])
+					}
+					continue
+				}
+			}
+			want = append(want, c)
 		}
 	case "v2":
 		want = []string{"v2"}
@@ -530,6 +541,49 @@ func TestDestroy(t *testing.T) {
 	}
 	if err := cg.Destroy(); err != nil {
 		t.Errorf("second Destroy: %v", err)
+	}
+}
+
+// TestPidsCgroupOnlyWithALimit: with v1, a task gets a cgroup in a
+// pids-only hierarchy only when it has a pids limit, and starts (and is
+// added) without one otherwise.
+func TestPidsCgroupOnlyWithALimit(t *testing.T) {
+	m := testManager(t)
+	m1, ok := m.(*v1Manager)
+	if !ok || m1.lazyPids < 0 {
+		t.Skipf("needs cgroups v1 with a pids-only hierarchy (have %s)", m.Version())
+	}
+	without, err := m.Create("nopids", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(m1.cgroup("nopids").dirs[m1.lazyPids]); !os.IsNotExist(err) {
+		t.Fatalf("a cgroup without a pids limit has a pids directory (stat: %v)", err)
+	}
+	testStartInCgroup(t, m, without)
+
+	with, err := m.Create("withpids", Limits{PidsMax: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := m1.cgroup("withpids").dirs[m1.lazyPids]
+	if got := readTrim(t, filepath.Join(dir, "pids.max")); got != "50" {
+		t.Fatalf("pids.max = %q, want 50", got)
+	}
+	pid := startSleep(t, with, "1000")
+	paths, err := cgroupPaths(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(paths["pids"], "/withpids") {
+		t.Errorf("a task with a pids limit is in pids cgroup %q", paths["pids"])
+	}
+	if err := with.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, pid)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the pids cgroup is left after Destroy (stat: %v)", err)
 	}
 }
 

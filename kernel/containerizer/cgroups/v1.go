@@ -31,11 +31,16 @@ type v1Manager struct {
 	hiers  []*hier // distinct hierarchies, in the order Start joins them
 	// Index into hiers of each controller; pids and freezer may be -1.
 	cpu, cpuacct, memory, pids, freezer int
-	memsw                               bool // memory.memsw.* present (swap accounting)
+	// lazyPids is pids' index when that hierarchy carries nothing else:
+	// a task gets a cgroup there only when it asks for a pids limit (one
+	// mkdir, join and rmdir less per task, under the kernel's cgroup lock).
+	// Else -1.
+	lazyPids int
+	memsw    bool // memory.memsw.* present (swap accounting)
 }
 
 func detectV1(h *host, parent string) (Manager, string) {
-	m := &v1Manager{parent: parent, cpu: -1, cpuacct: -1, memory: -1, pids: -1, freezer: -1}
+	m := &v1Manager{parent: parent, cpu: -1, cpuacct: -1, memory: -1, pids: -1, freezer: -1, lazyPids: -1}
 	byPoint := map[string]int{}
 	for _, c := range []string{"memory", "cpu", "cpuacct", "pids", "freezer"} {
 		mnt, own, ok := h.v1Mount(c)
@@ -98,6 +103,9 @@ func detectV1(h *host, parent string) (Manager, string) {
 			return nil, fmt.Sprintf("cannot open %s: %v", hh.base, err)
 		}
 	}
+	if m.pids >= 0 && len(m.hiers[m.pids].controllers) == 1 {
+		m.lazyPids = m.pids
+	}
 	if _, err := os.Stat(filepath.Join(m.hiers[m.memory].own, "memory.memsw.limit_in_bytes")); err == nil {
 		m.memsw = true
 	}
@@ -138,7 +146,12 @@ func (m *v1Manager) Create(name string, lim Limits) (Cgroup, error) {
 	}
 	c := m.cgroup(name)
 	var created []string
+	tried := 0
 	for i, d := range c.dirs {
+		if i == m.lazyPids && lim.PidsMax == 0 {
+			continue // joined only if it exists (a reset keeps it)
+		}
+		tried++
 		err := unix.Mkdirat(m.hiers[i].baseFD, name, 0o755)
 		if err == nil {
 			created = append(created, d)
@@ -149,7 +162,7 @@ func (m *v1Manager) Create(name string, lim Limits) (Cgroup, error) {
 			return nil, fmt.Errorf("cgroups: create %s: %w", d, err)
 		}
 	}
-	if err := c.apply(lim, len(created) == len(c.dirs)); err != nil {
+	if err := c.apply(lim, len(created) == tried); err != nil {
 		for _, d := range created {
 			unix.Rmdir(d)
 		}
@@ -276,7 +289,8 @@ func (c *v1Cgroup) apply(lim Limits, fresh bool) error {
 			if lim.PidsMax > 0 {
 				v = fmt.Sprint(lim.PidsMax)
 			}
-			if err := c.writeFile(m.pids, "pids.max", v); err != nil {
+			err := c.writeFile(m.pids, "pids.max", v)
+			if err != nil && !(m.pids == m.lazyPids && lim.PidsMax == 0 && errors.Is(err, os.ErrNotExist)) {
 				return err
 			}
 		}
@@ -390,6 +404,9 @@ func (c *v1Cgroup) join() error {
 				break
 			}
 		}
+		if err == unix.ENOENT && i == c.m.lazyPids {
+			continue // no pids limit: no pids cgroup
+		}
 		if err != nil {
 			return fmt.Errorf("cgroups: join %s: %w", c.name, &os.PathError{Op: "open", Path: c.dirs[i] + "/tasks", Err: err})
 		}
@@ -403,8 +420,11 @@ func (c *v1Cgroup) join() error {
 }
 
 func (c *v1Cgroup) Add(pid int) error {
-	for _, d := range c.dirs {
+	for i, d := range c.dirs {
 		if err := writeInt(d+"/cgroup.procs", int64(pid)); err != nil {
+			if i == c.m.lazyPids && errors.Is(err, os.ErrNotExist) {
+				continue
+			}
 			return fmt.Errorf("cgroups: add %d to %s: %w", pid, c.name, err)
 		}
 	}

@@ -278,7 +278,12 @@ func (s *server) finishStart(r *startReq) {
 	s.mu.Lock()
 	pid, startedAt, ticks := e.pid, e.startedAt, e.startTicks
 	s.mu.Unlock()
-	rec := procRecord{Key: e.key, PID: pid, StartTicks: ticks, StartedAt: startedAt, Cgroup: e.cgroup, PIDNS: e.pidns, Spec: *r.spec}
+	// The spec is kept for the operator's eyes (re-adoption needs only
+	// the pid, its start time, cgroup and namespace), without the
+	// environment: it may hold secrets, and it is most of the bytes.
+	spec := *r.spec
+	spec.Env = nil
+	rec := procRecord{Key: e.key, PID: pid, StartTicks: ticks, StartedAt: startedAt, Cgroup: e.cgroup, PIDNS: e.pidns, Spec: spec}
 	if err := s.journal.append(&journalLine{Start: &rec}); err != nil {
 		// Unrecorded, it could not be re-adopted: do not let it run.
 		s.mu.Lock()

@@ -36,6 +36,8 @@ func TestExitCodes(t *testing.T) {
 		k := records(t, dir)[tc.key]
 		if k == nil || k.rec == nil || k.rec.PID != p.PID || k.rec.StartTicks == 0 || k.rec.Spec.Path != "/bin/sh" {
 			t.Errorf("start record %+v", k)
+		} else if k.rec.Spec.Env != nil {
+			t.Errorf("the start record keeps the environment (it may hold secrets): %q", k.rec.Spec.Env)
 		} else if k.exit == nil || k.exit.Exit == nil || k.exit.Exit.Code != tc.code {
 			t.Errorf("exit record %+v", k.exit)
 		}
