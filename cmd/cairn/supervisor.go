@@ -27,6 +27,7 @@ func newSupervisorCmd() *cobra.Command {
 			if dir == "" {
 				return cmdutil.UsageErrorf("--dir is required")
 			}
+			supervisor.SetGC()
 			log := slog.Default().With("component", "supervisor", "dir", dir)
 			cg := cgroups.None()
 			if parent != "" {

@@ -40,7 +40,9 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newCluster(t testing.TB) *cluster {
+// newCluster starts NATS and a master with short intervals (test time);
+// mutate may change the master's config before it starts.
+func newCluster(t testing.TB, mutate ...func(*master.Config)) *cluster {
 	t.Helper()
 	c := &cluster{t: t, log: testLogger()}
 	b, err := bus.Start(context.Background(), bus.Config{Port: -1, StoreDir: t.TempDir(), Logger: c.log})
@@ -52,6 +54,9 @@ func newCluster(t testing.TB) *cluster {
 	c.mcfg = master.Config{ID: "m1", Logger: c.log, AllocationInterval: 50 * time.Millisecond, AgentPingInterval: 200 * time.Millisecond,
 		FrameworkHeartbeatInterval: 200 * time.Millisecond, UpdateRetryInterval: 500 * time.Millisecond, LeaseTTL: time.Second,
 		SnapshotInterval: 10 * time.Millisecond, TickInterval: 20 * time.Millisecond, Seed: 1}
+	for _, m := range mutate {
+		m(&c.mcfg)
+	}
 	c.startMaster()
 	t.Cleanup(c.stopMaster)
 	return c

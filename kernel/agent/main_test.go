@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 }
 
 func runSupervisor(dir, parent string) int {
+	supervisor.SetGC() // as cairn supervisor does
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	cg := cgroups.None()

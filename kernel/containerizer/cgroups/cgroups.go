@@ -73,6 +73,10 @@ type Manager interface {
 	Create(name string, lim Limits) (Cgroup, error)
 	// Open finds an existing cgroup (after an agent or supervisor restart).
 	Open(name string) (Cgroup, error)
+	// Named is Open without checking that the cgroup exists, for a caller
+	// about to Start in it: Start then fails, naming the missing
+	// directory. It saves a path walk per task.
+	Named(name string) (Cgroup, error)
 	// List names the existing task cgroups under the parent.
 	List() ([]string, error)
 }

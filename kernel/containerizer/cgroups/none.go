@@ -29,6 +29,8 @@ func (noneManager) Open(name string) (Cgroup, error) {
 	return noneCgroup{name}, nil
 }
 
+func (n noneManager) Named(name string) (Cgroup, error) { return n.Open(name) }
+
 func (noneManager) List() ([]string, error) { return nil, nil }
 
 type noneCgroup struct{ name string }

@@ -182,6 +182,13 @@ func (m *v1Manager) Open(name string) (Cgroup, error) {
 	return c, nil
 }
 
+func (m *v1Manager) Named(name string) (Cgroup, error) {
+	if err := validName(name); err != nil {
+		return nil, fmt.Errorf("cgroups: open: %w", err)
+	}
+	return m.cgroup(name), nil
+}
+
 func (m *v1Manager) List() ([]string, error) {
 	return listDirs(m.hiers[m.memory].base)
 }

@@ -176,6 +176,13 @@ func (m *v2Manager) Open(name string) (Cgroup, error) {
 	return c, nil
 }
 
+func (m *v2Manager) Named(name string) (Cgroup, error) {
+	if err := validName(name); err != nil {
+		return nil, fmt.Errorf("cgroups: open: %w", err)
+	}
+	return &v2Cgroup{m: m, name: name, dir: filepath.Join(m.base, name)}, nil
+}
+
 func (m *v2Manager) List() ([]string, error) { return listDirs(m.base) }
 
 type v2Cgroup struct {

@@ -172,7 +172,7 @@ func (s *server) doStart(r *startReq) {
 	}
 	var cg cgroups.Cgroup
 	if spec.Cgroup != "" {
-		if cg, err = s.cfg.Cgroups.Open(spec.Cgroup); err != nil {
+		if cg, err = s.cfg.Cgroups.Named(spec.Cgroup); err != nil {
 			fail(fmt.Errorf("start %s: %w", spec.Key, err))
 			return
 		}

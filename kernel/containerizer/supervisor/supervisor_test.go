@@ -235,6 +235,30 @@ func TestCgroupTaskTreeDies(t *testing.T) {
 	eventually(t, 10*time.Second, func() bool { procs, _ := cg.Procs(); return len(procs) == 0 }, "an empty cgroup")
 }
 
+// TestStartInMissingCgroup: a start naming a cgroup nobody created fails
+// with the missing directory named, and the key is free again.
+func TestStartInMissingCgroup(t *testing.T) {
+	m, _ := testCgroups(t)
+	c, _ := inProcess(t, Config{Cgroups: m})
+	ctx := ctxT(t)
+	spec := sleepSpec("nocg")
+	spec.Cgroup = "never-created"
+	_, err := c.Start(ctx, spec)
+	if err == nil || !strings.Contains(err.Error(), "never-created") || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Fatalf("start in a missing cgroup: %v", err)
+	}
+	procs, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(procs) != 0 {
+		t.Fatalf("processes after a failed start: %+v", procs)
+	}
+	if _, err := c.Start(ctx, sleepSpec("nocg")); err != nil {
+		t.Fatalf("the key stays taken after a failed start: %v", err)
+	}
+}
+
 func TestSignalDeliveredOnce(t *testing.T) {
 	m, _ := testCgroups(t)
 	c, _ := inProcess(t, Config{Cgroups: m})
