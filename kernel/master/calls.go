@@ -89,6 +89,8 @@ func (m *Master) handleCall(msg *nats.Msg) {
 		m.replyOK(msg, protocol.Response{})
 	case protocol.CallAcknowledge:
 		m.acknowledge(msg, f, call.Acknowledge)
+	case protocol.CallAcknowledgeMany:
+		m.acknowledgeMany(msg, f, call.Acknowledgements)
 	case protocol.CallReconcile:
 		m.reconcile(f, call.Reconcile)
 		m.replyOK(msg, protocol.Response{})

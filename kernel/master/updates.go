@@ -176,10 +176,31 @@ func (m *Master) retryUpdates(now time.Time) {
 // acknowledge handles ACKNOWLEDGE: the update leaves the pending list, the
 // agent is told, and a task whose terminal update is acknowledged completes.
 func (m *Master) acknowledge(msg *nats.Msg, f *framework, ack *protocol.Acknowledge) {
+	if err := m.applyAck(f, *ack); err != "" {
+		m.replyErr(msg, protocol.ErrNotFound, err)
+		return
+	}
+	m.replyOK(msg, protocol.Response{})
+}
+
+// acknowledgeMany applies each acknowledgement of an ACKNOWLEDGE_MANY; the
+// refused ones are listed in the reply (their updates are sent again).
+func (m *Master) acknowledgeMany(msg *nats.Msg, f *framework, acks []protocol.Acknowledge) {
+	var refused []protocol.Rejection
+	for _, ack := range acks {
+		if err := m.applyAck(f, ack); err != "" {
+			refused = append(refused, protocol.Rejection{TaskID: ack.TaskID, Message: err})
+		}
+	}
+	m.replyOK(msg, protocol.Response{Rejected: refused})
+}
+
+// applyAck drops the acknowledged update from the task's pending ones; it
+// returns why it cannot (unknown task or update), or "".
+func (m *Master) applyAck(f *framework, ack protocol.Acknowledge) string {
 	t := f.tasks[ack.TaskID]
 	if t == nil {
-		m.replyErr(msg, protocol.ErrNotFound, fmt.Sprintf("task %s is unknown to the master (or already pruned)", ack.TaskID))
-		return
+		return fmt.Sprintf("task %s is unknown to the master (or already pruned)", ack.TaskID)
 	}
 	idx := -1
 	for i := range t.pending {
@@ -190,11 +211,9 @@ func (m *Master) acknowledge(msg *nats.Msg, f *framework, ack *protocol.Acknowle
 	}
 	if idx < 0 {
 		if t.hasStatus(ack.UUID) {
-			m.replyOK(msg, protocol.Response{}) // acknowledged before: fine
-			return
+			return "" // acknowledged before: fine
 		}
-		m.replyErr(msg, protocol.ErrNotFound, fmt.Sprintf("task %s has no update with uuid %s", ack.TaskID, ack.UUID))
-		return
+		return fmt.Sprintf("task %s has no update with uuid %s", ack.TaskID, ack.UUID)
 	}
 	st := t.pending[idx]
 	t.pending = append(t.pending[:idx], t.pending[idx+1:]...)
@@ -208,7 +227,7 @@ func (m *Master) acknowledge(msg *nats.Msg, f *framework, ack *protocol.Acknowle
 	// Losing an acknowledgement in a crash only means the update is sent
 	// (and acknowledged) again, so it need not hold up the batch.
 	m.touchTaskLazily(t)
-	m.replyOK(msg, protocol.Response{})
+	return ""
 }
 
 func (m *Master) ackAgent(t *task, st protocol.TaskStatus) {

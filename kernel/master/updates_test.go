@@ -2,6 +2,7 @@ package master_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -123,5 +124,51 @@ func TestEarlierWorkQueueStreamIsMoved(t *testing.T) {
 			}
 			update(t, f, "w1", protocol.TaskKilled)
 		})
+	}
+}
+
+// TestAcknowledgeMany: one ACKNOWLEDGE_MANY call acknowledges several
+// updates (the agent then forgets the ended tasks), and lists the ones it
+// refuses.
+func TestAcknowledgeMany(t *testing.T) {
+	c := newCluster(t, nil)
+	a := c.agent(nil)
+	f := c.framework("web", func(cfg *scheduler.Config) { cfg.ManualAcknowledge = true })
+	of := offers(t, f)
+	ids := []protocol.TaskID{"k1", "k2", "k3"}
+	var tasks []protocol.TaskInfo
+	for _, id := range ids {
+		tasks = append(tasks, sleepTask(string(id), "cpus:0.5;mem:64"))
+	}
+	if _, err := f.Launch(ctxT(t), of[0], tasks...); err != nil {
+		t.Fatal(err)
+	}
+	var acks []protocol.Acknowledge
+	for _, id := range ids {
+		update(t, f, id, protocol.TaskRunning)
+		if err := a.Finish(id, protocol.TaskFinished, "done"); err != nil {
+			t.Fatal(err)
+		}
+		st := update(t, f, id, protocol.TaskFinished)
+		acks = append(acks, protocol.Acknowledge{AgentID: st.AgentID, TaskID: id, UUID: st.UUID})
+	}
+	acks = append(acks, protocol.Acknowledge{AgentID: a.ID(), TaskID: "nope", UUID: "u"})
+	data, err := json.Marshal(protocol.Call{FrameworkID: f.ID(), Type: protocol.CallAcknowledgeMany, Acknowledgements: acks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := c.conn("raw").Request(protocol.FrameworkCall(f.ID()), data, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := protocol.DecodeResponse(reply.Data)
+	if err != nil || resp.Error != nil {
+		t.Fatalf("ACKNOWLEDGE_MANY: %v %+v", err, resp.Error)
+	}
+	if len(resp.Rejected) != 1 || resp.Rejected[0].TaskID != "nope" {
+		t.Fatalf("refused: %+v, want only nope", resp.Rejected)
+	}
+	for _, id := range ids {
+		waitFor(t, 5*time.Second, "agent forgets acknowledged "+string(id), func() bool { _, ok := a.Task(id); return !ok })
 	}
 }

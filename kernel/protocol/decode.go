@@ -99,6 +99,16 @@ func fieldErr(field, format string, args ...any) error {
 	return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
 }
 
+func validateAck(field string, a Acknowledge) error {
+	if err := ValidateTaskID(field+".task_id", a.TaskID); err != nil {
+		return err
+	}
+	if a.UUID == "" {
+		return fieldErr(field+".uuid", "missing: acknowledge the uuid of the update")
+	}
+	return nil
+}
+
 func needBody(field string, present bool, typ any) error {
 	if !present {
 		return fieldErr(field, "missing: a %v call needs it", typ)
@@ -153,11 +163,18 @@ func (c *Call) Validate() error {
 		if err := needBody("acknowledge", c.Acknowledge != nil, c.Type); err != nil {
 			return err
 		}
-		if err := ValidateTaskID("acknowledge.task_id", c.Acknowledge.TaskID); err != nil {
-			return err
+		return validateAck("acknowledge", *c.Acknowledge)
+	case CallAcknowledgeMany:
+		switch n := len(c.Acknowledgements); {
+		case n == 0:
+			return fieldErr("acknowledgements", "missing: an %v call needs 1 to %d", c.Type, MaxAcknowledgements)
+		case n > MaxAcknowledgements:
+			return fieldErr("acknowledgements", "%d of them: at most %d per call", n, MaxAcknowledgements)
 		}
-		if c.Acknowledge.UUID == "" {
-			return fieldErr("acknowledge.uuid", "missing: acknowledge the uuid of the update")
+		for i, a := range c.Acknowledgements {
+			if err := validateAck(fmt.Sprintf("acknowledgements[%d]", i), a); err != nil {
+				return err
+			}
 		}
 	case CallReconcile:
 		if c.Reconcile != nil {
@@ -174,7 +191,7 @@ func (c *Call) Validate() error {
 		return ValidateToken("message.agent_id", string(c.Message.AgentID))
 	case CallTeardown, CallHeartbeat:
 	case "":
-		return fieldErr("type", "missing: one of SUBSCRIBE, ACCEPT, DECLINE, REVIVE, SUPPRESS, KILL, SHUTDOWN, ACKNOWLEDGE, RECONCILE, MESSAGE, TEARDOWN, HEARTBEAT")
+		return fieldErr("type", "missing: one of SUBSCRIBE, ACCEPT, DECLINE, REVIVE, SUPPRESS, KILL, SHUTDOWN, ACKNOWLEDGE, ACKNOWLEDGE_MANY, RECONCILE, MESSAGE, TEARDOWN, HEARTBEAT")
 	default:
 		return fieldErr("type", "unknown call type %q", c.Type)
 	}

@@ -14,6 +14,7 @@ func FuzzDecodeCall(f *testing.F) {
 		`{"framework_id":"F1","type":"DECLINE","decline":{"offer_ids":["O1"],"filters":{"refuse_seconds":5}}}`,
 		`{"framework_id":"F1","type":"KILL","kill":{"task_id":"t1"}}`,
 		`{"framework_id":"F1","type":"ACKNOWLEDGE","acknowledge":{"agent_id":"A","task_id":"t1","uuid":"u"}}`,
+		`{"framework_id":"F1","type":"ACKNOWLEDGE_MANY","acknowledgements":[{"agent_id":"A","task_id":"t1","uuid":"u"},{"agent_id":"A","task_id":"t2","uuid":"v"}]}`,
 		`{"framework_id":"F1","type":"RECONCILE","reconcile":{"tasks":[{"task_id":"t1"}]}}`,
 		`{"framework_id":"F1","type":"HEARTBEAT"}`,
 		`{"type":`, `[]`, `null`, `{"framework_id":"a.b"}`,

@@ -58,6 +58,7 @@ func TestCallRoundTrips(t *testing.T) {
 		{FrameworkID: "F1", Type: CallKill, Kill: &Kill{TaskID: "t1", AgentID: "A1"}},
 		{FrameworkID: "F1", Type: CallShutdown, Shutdown: &Shutdown{AgentID: "A1"}},
 		{FrameworkID: "F1", Type: CallAcknowledge, Acknowledge: &Acknowledge{AgentID: "A1", TaskID: "t1", UUID: "U1"}},
+		{FrameworkID: "F1", Type: CallAcknowledgeMany, Acknowledgements: []Acknowledge{{AgentID: "A1", TaskID: "t1", UUID: "U1"}, {AgentID: "A2", TaskID: "t2", UUID: "U2"}}},
 		{FrameworkID: "F1", Type: CallReconcile, Reconcile: &Reconcile{Tasks: []ReconcileTask{{TaskID: "t1"}}}},
 		{FrameworkID: "F1", Type: CallMessage, Message: &Message{AgentID: "A1", Data: []byte("hi")}},
 		{FrameworkID: "F1", Type: CallTeardown},
@@ -150,6 +151,10 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		{`{"framework_id":"F","type":"KILL","kill":{"task_id":7}}`, "task_id"},
 		{`{"framework_id":"F","type":"WHAT"}`, `"WHAT"`},
 		{`{"framework_id":"F"}`, "type: missing"},
+		{`{"framework_id":"F","type":"ACKNOWLEDGE_MANY"}`, "acknowledgements: missing"},
+		{`{"framework_id":"F","type":"ACKNOWLEDGE_MANY","acknowledgements":[{"task_id":"t","uuid":"u"},{"task_id":"t2"}]}`, "acknowledgements[1].uuid"},
+		{`{"framework_id":"F","type":"ACKNOWLEDGE_MANY","acknowledgements":[{"task_id":"..","uuid":"u"}]}`, "acknowledgements[0].task_id"},
+		{`{"framework_id":"F","type":"ACKNOWLEDGE_MANY","acknowledgements":[` + strings.Repeat(`{"task_id":"t","uuid":"u"},`, MaxAcknowledgements) + `{"task_id":"t","uuid":"u"}]}`, "at most 1024"},
 	} {
 		_, err := DecodeCall([]byte(tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

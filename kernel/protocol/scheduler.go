@@ -39,7 +39,11 @@ const (
 	CallKill        CallType = "KILL"
 	CallShutdown    CallType = "SHUTDOWN"
 	CallAcknowledge CallType = "ACKNOWLEDGE"
-	CallReconcile   CallType = "RECONCILE"
+	// CallAcknowledgeMany is Cairn's addition: the acknowledgements of
+	// several updates in one call (Acknowledgements), which a framework
+	// that gets updates in bursts sends instead of one call each.
+	CallAcknowledgeMany CallType = "ACKNOWLEDGE_MANY"
+	CallReconcile       CallType = "RECONCILE"
 	CallMessage     CallType = "MESSAGE"
 	// CallHeartbeat is Cairn's addition: NATS has no connection a master can
 	// watch, so a framework proves it is alive with a heartbeat call every
@@ -61,9 +65,15 @@ type Call struct {
 	Kill        *Kill        `json:"kill,omitempty"`
 	Shutdown    *Shutdown    `json:"shutdown,omitempty"`
 	Acknowledge *Acknowledge `json:"acknowledge,omitempty"`
-	Reconcile   *Reconcile   `json:"reconcile,omitempty"`
-	Message     *Message     `json:"message,omitempty"`
+	// Acknowledgements is the body of ACKNOWLEDGE_MANY (1 to
+	// MaxAcknowledgements).
+	Acknowledgements []Acknowledge `json:"acknowledgements,omitempty"`
+	Reconcile        *Reconcile    `json:"reconcile,omitempty"`
+	Message          *Message      `json:"message,omitempty"`
 }
+
+// MaxAcknowledgements bounds an ACKNOWLEDGE_MANY call.
+const MaxAcknowledgements = 1024
 
 // Subscribe registers a framework, or fails it over when FrameworkInfo.ID is
 // a framework the master knows.
@@ -206,7 +216,9 @@ type Response struct {
 	// Subscribed answers SUBSCRIBE.
 	Subscribed *Subscribed `json:"subscribed,omitempty"`
 	// Rejected lists tasks of an ACCEPT that were not launched, with why
-	// (they also get TASK_ERROR / TASK_DROPPED updates).
+	// (they also get TASK_ERROR / TASK_DROPPED updates), or the
+	// acknowledgements of an ACKNOWLEDGE_MANY that were refused (the
+	// master sends those updates again).
 	Rejected []Rejection `json:"rejected,omitempty"`
 	// Error is set when the call as a whole was refused.
 	Error *Error `json:"error,omitempty"`

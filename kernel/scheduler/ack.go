@@ -33,8 +33,9 @@ type acker struct {
 
 type ackSlot struct {
 	seq  uint64
-	task protocol.TaskID
+	task protocol.TaskID // the first one of the call
 	uuid string
+	n    int // acknowledgements in the call
 	gen  uint64
 }
 
@@ -55,23 +56,44 @@ func (a *acker) close() {
 	}
 }
 
-// send publishes an ACKNOWLEDGE call and returns without waiting.
-func (a *acker) send(status protocol.TaskStatus) error {
-	data, err := json.Marshal(protocol.Call{
-		FrameworkID: a.f.id,
-		Type:        protocol.CallAcknowledge,
-		Acknowledge: &protocol.Acknowledge{AgentID: status.AgentID, TaskID: status.TaskID, UUID: status.UUID},
-	})
+// send publishes the acknowledgements of statuses and returns without
+// waiting: one ACKNOWLEDGE for one, else ACKNOWLEDGE_MANY calls of at most
+// protocol.MaxAcknowledgements each.
+func (a *acker) send(statuses ...protocol.TaskStatus) error {
+	for len(statuses) > 0 {
+		n := min(len(statuses), protocol.MaxAcknowledgements)
+		if err := a.sendCall(statuses[:n]); err != nil {
+			return err
+		}
+		statuses = statuses[n:]
+	}
+	return nil
+}
+
+func (a *acker) sendCall(statuses []protocol.TaskStatus) error {
+	call := protocol.Call{FrameworkID: a.f.id, Type: protocol.CallAcknowledge}
+	if len(statuses) == 1 {
+		st := statuses[0]
+		call.Acknowledge = &protocol.Acknowledge{AgentID: st.AgentID, TaskID: st.TaskID, UUID: st.UUID}
+	} else {
+		call.Type = protocol.CallAcknowledgeMany
+		call.Acknowledgements = make([]protocol.Acknowledge, len(statuses))
+		for i, st := range statuses {
+			call.Acknowledgements[i] = protocol.Acknowledge{AgentID: st.AgentID, TaskID: st.TaskID, UUID: st.UUID}
+		}
+	}
+	data, err := json.Marshal(call)
 	if err != nil {
-		return fmt.Errorf("scheduler: encode ACKNOWLEDGE: %w", err)
+		return fmt.Errorf("scheduler: encode %s: %w", call.Type, err)
 	}
 	a.mu.Lock()
 	a.seq++
 	seq := a.seq
-	a.ring[seq%ackRingSize] = ackSlot{seq: seq, task: status.TaskID, uuid: status.UUID, gen: a.f.gen.Load()}
+	a.ring[seq%ackRingSize] = ackSlot{seq: seq, task: statuses[0].TaskID, uuid: statuses[0].UUID, n: len(statuses), gen: a.f.gen.Load()}
 	a.mu.Unlock()
 	if err := a.f.nc.PublishRequest(a.f.callSubject, a.inbox+"."+strconv.FormatUint(seq, 36), data); err != nil {
-		return fmt.Errorf("scheduler: send ACKNOWLEDGE of task %s: %w (the master re-sends the update; acknowledge it again then)", status.TaskID, err)
+		return fmt.Errorf("scheduler: send %s of task %s (%d updates): %w (the master re-sends the updates; acknowledge them again then)",
+			call.Type, statuses[0].TaskID, len(statuses), err)
 	}
 	return nil
 }
@@ -85,13 +107,16 @@ func (a *acker) onReply(m *nats.Msg) {
 		slot = ackSlot{seq: seq, gen: a.f.gen.Load()}
 	}
 	if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
-		a.f.log.Debug("no master to take an acknowledgement; the master will re-send the update", "task_id", slot.task, "uuid", slot.uuid)
+		a.f.log.Debug("no master to take an acknowledgement; the master will re-send the update", "task_id", slot.task, "uuid", slot.uuid, "updates", slot.n)
 		return
 	}
 	resp, err := protocol.DecodeResponse(m.Data)
 	if err != nil {
-		a.f.log.Warn("bad reply to an acknowledgement", "task_id", slot.task, "uuid", slot.uuid, "err", err)
+		a.f.log.Warn("bad reply to an acknowledgement", "task_id", slot.task, "uuid", slot.uuid, "updates", slot.n, "err", err)
 		return
+	}
+	for _, r := range resp.Rejected { // of an ACKNOWLEDGE_MANY
+		a.f.log.Warn("the master refused an acknowledgement", "task_id", r.TaskID, "err", r.Message)
 	}
 	if resp.Error == nil {
 		return
@@ -99,5 +124,5 @@ func (a *acker) onReply(m *nats.Msg) {
 	if resp.Error.Code == protocol.ErrNotSubscribed {
 		a.f.requestResubscribe(slot.gen)
 	}
-	a.f.log.Warn("the master refused an acknowledgement", "task_id", slot.task, "uuid", slot.uuid, "err", resp.Error)
+	a.f.log.Warn("the master refused an acknowledgement", "task_id", slot.task, "uuid", slot.uuid, "updates", slot.n, "err", resp.Error)
 }

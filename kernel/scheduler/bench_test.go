@@ -12,7 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// benchMaster answers calls with an empty reply and counts acknowledgements.
+// benchMaster answers calls with an empty reply and counts acknowledgements
+// (alone or in ACKNOWLEDGE_MANY calls).
 func benchMaster(b *testing.B, nc *nats.Conn, acks *atomic.Int64, done chan<- struct{}, want int64) {
 	b.Helper()
 	ok, _ := json.Marshal(protocol.Response{})
@@ -27,7 +28,14 @@ func benchMaster(b *testing.B, nc *nats.Conn, acks *atomic.Int64, done chan<- st
 			reply, _ = json.Marshal(protocol.Response{Subscribed: &protocol.Subscribed{FrameworkID: c.FrameworkID, HeartbeatIntervalSeconds: 60}})
 		}
 		_ = m.Respond(reply)
-		if c.Type == protocol.CallAcknowledge && acks.Add(1) == want {
+		n := int64(0)
+		switch c.Type {
+		case protocol.CallAcknowledge:
+			n = 1
+		case protocol.CallAcknowledgeMany:
+			n = int64(len(c.Acknowledgements))
+		}
+		if now := acks.Add(n); n > 0 && now >= want && now-n < want {
 			close(done)
 		}
 	})

@@ -176,6 +176,29 @@ func (m *fakeMaster) waitCalls(typ protocol.CallType, n int) []protocol.Call {
 	return m.callsOf(typ)
 }
 
+// acks flattens the ACKNOWLEDGE and ACKNOWLEDGE_MANY calls so far, in
+// the order they came.
+func (m *fakeMaster) acks() []protocol.Acknowledge {
+	var out []protocol.Acknowledge
+	for _, c := range m.callsOf("") {
+		switch c.Type {
+		case protocol.CallAcknowledge:
+			out = append(out, *c.Acknowledge)
+		case protocol.CallAcknowledgeMany:
+			out = append(out, c.Acknowledgements...)
+		}
+	}
+	return out
+}
+
+// waitAcks waits for at least n acknowledgements, alone or in
+// ACKNOWLEDGE_MANY calls, and returns them all.
+func (m *fakeMaster) waitAcks(n int) []protocol.Acknowledge {
+	m.t.Helper()
+	m.waitFor(m.t, "acknowledgements", func() bool { return len(m.acks()) >= n })
+	return m.acks()
+}
+
 func (m *fakeMaster) publish(fid protocol.FrameworkID, ev protocol.Event) {
 	m.t.Helper()
 	data, err := json.Marshal(ev)

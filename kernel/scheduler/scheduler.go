@@ -267,10 +267,24 @@ func (f *Framework) onEvent(m *nats.Msg) {
 	f.q.push(ev)
 }
 
-// pump hands queued events to the framework and acknowledges updates.
+// pump hands queued events to the framework and acknowledges updates:
+// those of a batch of events in one call once the batch is delivered, or
+// sooner if delivering it takes longer than ackDelay.
 func (f *Framework) pump() {
 	defer f.wg.Done()
 	defer close(f.events)
+	var acks []protocol.TaskStatus
+	var first time.Time
+	flush := func() {
+		if len(acks) == 0 {
+			return
+		}
+		if err := f.acks.send(acks...); err != nil && f.Err() == nil {
+			f.log.Warn("acknowledge updates", "task_id", acks[0].TaskID, "updates", len(acks), "err", err)
+		}
+		clear(acks)
+		acks = acks[:0]
+	}
 	for {
 		batch, ended, ok := f.q.take(f.abort)
 		if !ok || ended {
@@ -282,14 +296,23 @@ func (f *Framework) pump() {
 			case <-f.abort:
 				return
 			}
-			if f.autoAck && ev.Type == protocol.EventUpdate && ev.Update.Status.UUID != "" {
-				if err := f.AcknowledgeAsync(ev.Update.Status); err != nil && f.Err() == nil {
-					f.log.Warn("acknowledge update", "task_id", ev.Update.Status.TaskID, "uuid", ev.Update.Status.UUID, "err", err)
+			if f.autoAck && ev.Type == protocol.EventUpdate && ev.Update.Status.UUID != "" && f.Err() == nil {
+				if len(acks) == 0 {
+					first = time.Now()
+				}
+				acks = append(acks, ev.Update.Status)
+				if len(acks) >= protocol.MaxAcknowledgements || time.Since(first) > ackDelay {
+					flush()
 				}
 			}
 		}
+		flush()
 	}
 }
+
+// ackDelay bounds how long an update delivered to the framework waits for
+// the rest of its batch before it is acknowledged.
+const ackDelay = 100 * time.Millisecond
 
 func (f *Framework) setSubscribed(s protocol.Subscribed) {
 	f.mu.Lock()

@@ -261,12 +261,12 @@ func TestAutoAcknowledge(t *testing.T) {
 			t.Fatalf("got %+v, want UPDATE of %s", ev, want)
 		}
 	}
-	acks := m.waitCalls(protocol.CallAcknowledge, 2)
+	acks := m.waitAcks(2)
 	// Acks go out in delivery order, so an ack of the update without UUID
 	// would have come first.
 	for _, a := range acks {
-		if *a.Acknowledge != (protocol.Acknowledge{AgentID: "agent1", TaskID: "t1", UUID: "u1"}) {
-			t.Fatalf("ack %+v", *a.Acknowledge)
+		if a != (protocol.Acknowledge{AgentID: "agent1", TaskID: "t1", UUID: "u1"}) {
+			t.Fatalf("ack %+v", a)
 		}
 	}
 }
@@ -317,6 +317,36 @@ func TestRefusedAsyncAckIsLogged(t *testing.T) {
 	logs.waitLog(t, "the master refused an acknowledgement task_id=t-refused uuid=u9")
 }
 
+// TestRefusedAcknowledgementsOfABurstAreLogged: the acknowledgements an
+// ACKNOWLEDGE_MANY reply lists as refused are logged one by one.
+func TestRefusedAcknowledgementsOfABurstAreLogged(t *testing.T) {
+	srv := startNATS(t)
+	m := startMaster(t, srv, 60)
+	logs := newLogRecorder()
+	cfg := testConfig(connect(t, srv))
+	cfg.Logger = slog.New(logs)
+	fw := mustSubscribe(t, cfg)
+	m.setAnswer(func(c protocol.Call) *protocol.Response {
+		if c.Type != protocol.CallAcknowledgeMany {
+			return nil
+		}
+		var r protocol.Response
+		for _, a := range c.Acknowledgements {
+			r.Rejected = append(r.Rejected, protocol.Rejection{TaskID: a.TaskID, Message: "no such update " + a.UUID})
+		}
+		return &r
+	})
+	const n = 50
+	for i := range n { // before anything is read: they come as a burst
+		m.publish(fw.ID(), update(fmt.Sprintf("b%d", i), protocol.TaskRunning, fmt.Sprintf("u%d", i)))
+	}
+	for range n + 1 {
+		nextEvent(t, fw)
+	}
+	m.waitAcks(n)
+	logs.waitLog(t, fmt.Sprintf("the master refused an acknowledgement task_id=b%d err=no such update u%d", n-1, n-1))
+}
+
 func TestEventsInOrderWithSlowConsumer(t *testing.T) {
 	srv := startNATS(t)
 	m := startMaster(t, srv, 60)
@@ -338,11 +368,16 @@ func TestEventsInOrderWithSlowConsumer(t *testing.T) {
 			t.Fatalf("event %d is %s, want %s", i, ev.Update.Status.TaskID, want)
 		}
 	}
-	acks := m.waitCalls(protocol.CallAcknowledge, n)
+	acks := m.waitAcks(n)
 	for i, a := range acks {
-		if want := fmt.Sprintf("u%d", i); a.Acknowledge.UUID != want {
-			t.Fatalf("ack %d is %s, want %s", i, a.Acknowledge.UUID, want)
+		if want := fmt.Sprintf("u%d", i); a.UUID != want {
+			t.Fatalf("ack %d is %s, want %s", i, a.UUID, want)
 		}
+	}
+	// A burst is acknowledged in a few ACKNOWLEDGE_MANY calls, not one
+	// call per update.
+	if calls := len(m.callsOf(protocol.CallAcknowledge)) + len(m.callsOf(protocol.CallAcknowledgeMany)); calls > n/10 {
+		t.Errorf("%d updates acknowledged in %d calls", n, calls)
 	}
 }
 
