@@ -479,6 +479,66 @@ func TestBadResources(t *testing.T) {
 	}
 }
 
+// TestLogFollowedBeforeTheTaskStarts: a task's stdout exists only once it
+// starts (the supervisor creates it); its log, asked for while it is still
+// fetching, is empty, and followed from then on it carries everything the
+// task writes, even if it starts and ends between two polls.
+func TestLogFollowedBeforeTheTaskStarts(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		fmt.Fprint(w, "data")
+	}))
+	defer srv.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("follow")
+	o := offer(t, f)
+	task := shellTask("late", "cpus:0.1;mem:32", "echo written-at-once")
+	task.Command.URIs = []protocol.CommandURI{{Value: srv.URL + "/data"}}
+	launch(t, f, o, task)
+	waitState(t, f, "late", protocol.TaskStarting)
+	logURL := ra.Info().URL + "/v1/tasks/" + string(f.ID()) + "/late/logs/stdout"
+	resp, err := http.Get(logURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Fatalf("log of a task still fetching: %d %q", resp.StatusCode, body)
+	}
+	followed := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(logURL + "?follow=true")
+		if err != nil {
+			followed <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body) // until the task has ended
+		followed <- string(b)
+	}()
+	time.Sleep(300 * time.Millisecond) // a poll or two without a file
+	close(release)
+	waitState(t, f, "late", protocol.TaskFinished)
+	select {
+	case got := <-followed:
+		if got != "written-at-once\n" {
+			t.Fatalf("followed log %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the followed log did not end with the task")
+	}
+}
+
 func TestAgentAPI(t *testing.T) {
 	c := newCluster(t)
 	ra := c.agent("", nil)

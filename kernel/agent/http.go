@@ -188,18 +188,18 @@ func (a *Agent) serveLog(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	fl, _ := w.(http.Flusher)
-	file, err := os.Open(path)
-	if err != nil && !follow {
-		if _, serr := os.Stat(f.sandbox); serr != nil {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("no %s yet for task %s", stream, tid))
+	// The supervisor creates the file as it starts the task: until then
+	// there is nothing to open (following, it is opened when it appears).
+	var file *os.File
+	open := func() {
+		if file != nil {
 			return
 		}
-		// The task has a sandbox but has not started (the supervisor
-		// creates stdout and stderr as it starts it): nothing written yet.
-		file = nil
-	}
-	if file != nil {
-		defer file.Close()
+		fh, err := os.Open(path)
+		if err != nil {
+			return
+		}
+		file = fh
 		if offset < 0 {
 			if st, err := file.Stat(); err == nil && st.Size()+offset > 0 {
 				_, _ = file.Seek(st.Size()+offset, io.SeekStart)
@@ -207,6 +207,19 @@ func (a *Agent) serveLog(w http.ResponseWriter, r *http.Request) {
 		} else if offset > 0 {
 			_, _ = file.Seek(offset, io.SeekStart)
 		}
+	}
+	defer func() {
+		if file != nil {
+			file.Close()
+		}
+	}()
+	open()
+	if file == nil && !follow {
+		if _, err := os.Stat(f.sandbox); err != nil {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no %s yet for task %s", stream, tid))
+			return
+		}
+		// A sandbox whose task has not started: nothing written yet.
 	}
 	w.WriteHeader(http.StatusOK)
 	buf := make([]byte, 32<<10)
@@ -238,17 +251,14 @@ func (a *Agent) serveLog(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-tick.C:
 		}
-		if file == nil {
-			if file, err = os.Open(path); err != nil {
-				file = nil
-			}
-		}
+		open()
 		copyOut()
 		live, err := query(r.Context(), a, func() bool {
 			t := a.byID[taskID{fid, tid}]
 			return t != nil && !t.state.Terminal()
 		})
 		if err != nil || !live {
+			open()    // it may have started and ended since
 			copyOut() // what it wrote last
 			return
 		}

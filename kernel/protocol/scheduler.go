@@ -44,7 +44,7 @@ const (
 	// that gets updates in bursts sends instead of one call each.
 	CallAcknowledgeMany CallType = "ACKNOWLEDGE_MANY"
 	CallReconcile       CallType = "RECONCILE"
-	CallMessage     CallType = "MESSAGE"
+	CallMessage         CallType = "MESSAGE"
 	// CallHeartbeat is Cairn's addition: NATS has no connection a master can
 	// watch, so a framework proves it is alive with a heartbeat call every
 	// Subscribed.HeartbeatIntervalSeconds (the client library does it). Any

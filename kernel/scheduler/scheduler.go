@@ -269,7 +269,8 @@ func (f *Framework) onEvent(m *nats.Msg) {
 
 // pump hands queued events to the framework and acknowledges updates:
 // those of a batch of events in one call once the batch is delivered, or
-// sooner if delivering it takes longer than ackDelay.
+// once the oldest of them was delivered ackDelay ago (also while the
+// framework does not take the next event).
 func (f *Framework) pump() {
 	defer f.wg.Done()
 	defer close(f.events)
@@ -285,15 +286,38 @@ func (f *Framework) pump() {
 		clear(acks)
 		acks = acks[:0]
 	}
+	hold := time.NewTimer(time.Hour)
+	hold.Stop()
+	deliver := func(ev protocol.Event) bool {
+		if len(acks) > 0 {
+			if wait := time.Until(first.Add(ackDelay)); wait > 0 {
+				hold.Reset(wait)
+				select {
+				case f.events <- ev:
+					hold.Stop()
+					return true
+				case <-hold.C:
+				case <-f.abort:
+					hold.Stop()
+					return false
+				}
+			}
+			flush() // not to hold them while the framework is busy
+		}
+		select {
+		case f.events <- ev:
+			return true
+		case <-f.abort:
+			return false
+		}
+	}
 	for {
 		batch, ended, ok := f.q.take(f.abort)
 		if !ok || ended {
 			return
 		}
 		for _, ev := range batch {
-			select {
-			case f.events <- ev:
-			case <-f.abort:
+			if !deliver(ev) {
 				return
 			}
 			if f.autoAck && ev.Type == protocol.EventUpdate && ev.Update.Status.UUID != "" && f.Err() == nil {
@@ -311,7 +335,7 @@ func (f *Framework) pump() {
 }
 
 // ackDelay bounds how long an update delivered to the framework waits for
-// the rest of its batch before it is acknowledged.
+// others to be acknowledged with it.
 const ackDelay = 100 * time.Millisecond
 
 func (f *Framework) setSubscribed(s protocol.Subscribed) {

@@ -317,6 +317,24 @@ func TestRefusedAsyncAckIsLogged(t *testing.T) {
 	logs.waitLog(t, "the master refused an acknowledgement task_id=t-refused uuid=u9")
 }
 
+// TestAckNotHeldByTheNextEvent: an update the framework has received is
+// acknowledged even while the framework does not take the event after it.
+func TestAckNotHeldByTheNextEvent(t *testing.T) {
+	srv := startNATS(t)
+	m := startMaster(t, srv, 60)
+	fw := mustSubscribe(t, testConfig(connect(t, srv)))
+	nextEvent(t, fw) // SUBSCRIBED
+	m.publish(fw.ID(), update("t1", protocol.TaskRunning, "u1"))
+	m.publish(fw.ID(), update("t2", protocol.TaskRunning, "u2"))
+	if ev := nextEvent(t, fw); ev.Update == nil || ev.Update.Status.TaskID != "t1" {
+		t.Fatalf("got %+v, want t1's update", ev)
+	}
+	// t2's update is not read: t1's acknowledgement goes out all the same.
+	if acks := m.waitAcks(1); acks[0].UUID != "u1" {
+		t.Fatalf("acks %+v", acks)
+	}
+}
+
 // TestRefusedAcknowledgementsOfABurstAreLogged: the acknowledgements an
 // ACKNOWLEDGE_MANY reply lists as refused are logged one by one.
 func TestRefusedAcknowledgementsOfABurstAreLogged(t *testing.T) {
