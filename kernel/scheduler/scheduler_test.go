@@ -298,13 +298,20 @@ func TestManualAcknowledge(t *testing.T) {
 	}
 }
 
-func TestRefusedAsyncAckIsLogged(t *testing.T) {
+// loggedFramework subscribes a framework, whose logs are recorded, to a
+// fake master.
+func loggedFramework(t *testing.T) (*fakeMaster, *Framework, *logRecorder) {
+	t.Helper()
 	srv := startNATS(t)
 	m := startMaster(t, srv, 60)
 	logs := newLogRecorder()
 	cfg := testConfig(connect(t, srv))
 	cfg.Logger = slog.New(logs)
-	fw := mustSubscribe(t, cfg)
+	return m, mustSubscribe(t, cfg), logs
+}
+
+func TestRefusedAsyncAckIsLogged(t *testing.T) {
+	m, fw, logs := loggedFramework(t)
 	m.setAnswer(func(c protocol.Call) *protocol.Response {
 		if c.Type == protocol.CallAcknowledge {
 			return &protocol.Response{Error: &protocol.Error{Code: protocol.ErrNotFound, Message: "no such update"}}
@@ -338,12 +345,7 @@ func TestAckNotHeldByTheNextEvent(t *testing.T) {
 // TestRefusedAcknowledgementsOfABurstAreLogged: the acknowledgements an
 // ACKNOWLEDGE_MANY reply lists as refused are logged one by one.
 func TestRefusedAcknowledgementsOfABurstAreLogged(t *testing.T) {
-	srv := startNATS(t)
-	m := startMaster(t, srv, 60)
-	logs := newLogRecorder()
-	cfg := testConfig(connect(t, srv))
-	cfg.Logger = slog.New(logs)
-	fw := mustSubscribe(t, cfg)
+	m, fw, logs := loggedFramework(t)
 	m.setAnswer(func(c protocol.Call) *protocol.Response {
 		if c.Type != protocol.CallAcknowledgeMany {
 			return nil
