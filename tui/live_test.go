@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-dc/cairn/kernel/master"
 	"github.com/cairn-dc/cairn/kernel/testcluster"
 	"github.com/cairn-dc/cairn/tui"
+	"github.com/cairn-dc/cairn/tui/internal/ui"
 )
 
 // probe asks the running program for its screen; the program's filter
@@ -119,7 +120,7 @@ func TestLiveTasks(t *testing.T) {
 
 	waitScreen(t, tm, 10*time.Second, "the overview with both agents, live", has("Agents  2", "host-1", "host-2", "● live"))
 
-	tm.Send(press("4"))
+	tm.Send(ui.KeyPress("4"))
 	waitScreen(t, tm, 5*time.Second, "the tasks page", has("Tasks  0 of 0", "No task in the cluster yet."))
 
 	other, err := client.SubmitRun(ctx, runapi.Request{Cmd: "sleep 600", Name: "other"})
@@ -134,41 +135,41 @@ func TestLiveTasks(t *testing.T) {
 	waitScreen(t, tm, 10*time.Second, "both runs listed", has(string(other.ID), string(mine.ID)))
 
 	for _, k := range []string{"/", "t", "u", "i", "t", "e", "s", "t", "enter"} {
-		tm.Send(press(k))
+		tm.Send(ui.KeyPress(k))
 	}
 	s := waitScreen(t, tm, 10*time.Second, "the filtered run RUNNING", row(regexp.QuoteMeta(string(mine.ID))+` +tuitest +RUNNING`))
 	if strings.Contains(s, string(other.ID)) || !strings.Contains(s, "1 of 2") {
 		t.Fatalf("the text filter shows other tasks:\n%s", s)
 	}
 
-	tm.Send(press("x"))
+	tm.Send(ui.KeyPress("x"))
 	waitScreen(t, tm, 5*time.Second, "the kill confirmation", has("Confirm", "Kill task "+string(mine.ID)))
-	tm.Send(press("y"))
+	tm.Send(ui.KeyPress("y"))
 	waitScreen(t, tm, 10*time.Second, "the run KILLED", row(regexp.QuoteMeta(string(mine.ID))+` +tuitest +KILLED`))
 
 	// The state filter: running tasks only; the killed one goes.
-	tm.Send(press("s"))
-	tm.Send(press("s"))
+	tm.Send(ui.KeyPress("s"))
+	tm.Send(ui.KeyPress("s"))
 	waitScreen(t, tm, 5*time.Second, "no running task matching tuitest", has("state running", "0 of 2", "No task matches the filters"))
 
 	// The other run is untouched, and the overview counts it.
-	tm.Send(press("c"))
+	tm.Send(ui.KeyPress("c"))
 	waitScreen(t, tm, 5*time.Second, "the other run still running", row(regexp.QuoteMeta(string(other.ID))+` +other +RUNNING`))
-	tm.Send(press("1"))
+	tm.Send(ui.KeyPress("1"))
 	waitScreen(t, tm, 10*time.Second, "the overview's task counts", has("RUNNING 1", "KILLED 1"))
 
 	// Drain the first agent from the agents page, then undrain it.
-	tm.Send(press("2"))
+	tm.Send(ui.KeyPress("2"))
 	waitScreen(t, tm, 5*time.Second, "the agents page", row(`\S+ +host-1 +ACTIVE`))
-	tm.Send(press("d"))
+	tm.Send(ui.KeyPress("d"))
 	waitScreen(t, tm, 5*time.Second, "the drain confirmation", has("Confirm", "Drain host-1?"))
-	tm.Send(press("y"))
+	tm.Send(ui.KeyPress("y"))
 	waitScreen(t, tm, 10*time.Second, "host-1 drained", row(`\S+ +host-1 +DRAIN(ING|ED)`))
-	tm.Send(press("u"))
+	tm.Send(ui.KeyPress("u"))
 	waitScreen(t, tm, 5*time.Second, "the undrain confirmation", has("Confirm", "Undrain host-1?"))
-	tm.Send(press("y"))
+	tm.Send(ui.KeyPress("y"))
 	waitScreen(t, tm, 10*time.Second, "host-1 active again", row(`\S+ +host-1 +ACTIVE`))
 
-	tm.Send(press("q"))
+	tm.Send(ui.KeyPress("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/tui"
 	"github.com/cairn-dc/cairn/tui/internal/fixture"
+	"github.com/cairn-dc/cairn/tui/internal/ui"
 )
 
 // fakeMaster serves the fixture's state as the event stream, and a task's
@@ -77,11 +78,11 @@ func TestLogView(t *testing.T) {
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii), tea.WithFilter(probeFilter)))
 	waitScreen(t, tm, 5*time.Second, "the overview", has("node-1", "● live"))
 
-	tm.Send(press("4"))
+	tm.Send(ui.KeyPress("4"))
 	for range 4 { // prod_web.7f3a9c21 is the fifth task
-		tm.Send(press("down"))
+		tm.Send(ui.KeyPress("down"))
 	}
-	tm.Send(press("l"))
+	tm.Send(ui.KeyPress("l"))
 	s := waitScreen(t, tm, 5*time.Second, "the stdout log", has("Log "+string(fixture.WebTask), "stdout", "listening on :8080", "GET /health 200", "partial"))
 	reply := make(chan string, 1)
 	tm.Send(probe{reply: reply, raw: true})
@@ -93,11 +94,11 @@ func TestLogView(t *testing.T) {
 	}
 	waitScreen(t, tm, 5*time.Second, "followed lines", has("partial line", "GET /ready 200", "ended"))
 
-	tm.Send(press("s"))
+	tm.Send(ui.KeyPress("s"))
 	waitScreen(t, tm, 5*time.Second, "the stderr log", has("stderr", "warning: low disk"))
 
-	tm.Send(press("esc"))
+	tm.Send(ui.KeyPress("esc"))
 	waitScreen(t, tm, 5*time.Second, "the tasks page again", has("Tasks  9 of 9"))
-	tm.Send(press("q"))
+	tm.Send(ui.KeyPress("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }

@@ -18,29 +18,9 @@ import (
 
 	"github.com/cairn-dc/cairn/tui"
 	"github.com/cairn-dc/cairn/tui/internal/fixture"
+	"github.com/cairn-dc/cairn/tui/internal/ui"
 	"github.com/cairn-dc/cairn/tui/view"
 )
-
-// press is the key message for a key name ("x", "enter", "tab", "esc",
-// "shift+tab", "down").
-func press(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	}
-	r := []rune(k)
-	return tea.KeyPressMsg{Code: r[0], Text: k}
-}
 
 // fixedModel is the shell on the fixture's cluster, plain (NO_COLOR),
 // with the fixture's clock and no client: the test feeds the events.
@@ -63,7 +43,7 @@ func drive(t *testing.T, m *tui.Model, w, h int, want string, keys ...string) (*
 		tm.Send(view.EventMsg{Event: ev})
 	}
 	for _, k := range keys {
-		tm.Send(press(k))
+		tm.Send(ui.KeyPress(k))
 	}
 	var out bytes.Buffer
 	if want != "" {

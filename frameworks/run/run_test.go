@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/cairn-dc/cairn/kernel/resources"
 	"github.com/cairn-dc/cairn/kernel/scheduler"
 	"github.com/cairn-dc/cairn/kernel/simagent"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 )
 
 // cluster is an in-process Cairn cluster: embedded NATS, a master with its
@@ -36,12 +36,8 @@ type cluster struct {
 	log *slog.Logger
 }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("CAIRN_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+// testLogger is silent unless CAIRN_TEST_LOG is set.
+func testLogger() *slog.Logger { return testcluster.Logger() }
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()

@@ -385,15 +385,24 @@ func TestFetcher(t *testing.T) {
 	}
 	// It never started, so its sandbox has no stdout: its log is empty,
 	// not an error.
-	resp, err := http.Get(ra.Info().URL + "/v1/tasks/" + string(f.ID()) + "/missing/logs/stdout")
+	if code, body := getLog(t, ra.Info().URL+"/v1/tasks/"+string(f.ID())+"/missing/logs/stdout"); code != http.StatusOK || body != "" {
+		t.Fatalf("log of a task that never started: %d %q", code, body)
+	}
+}
+
+// getLog reads a log from the agent's API: its status and body.
+func getLog(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || len(body) != 0 {
-		t.Fatalf("log of a task that never started: %d %q", resp.StatusCode, body)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s: %v", url, err)
 	}
+	return resp.StatusCode, string(body)
 }
 
 func TestHealthChecks(t *testing.T) {
@@ -506,14 +515,8 @@ func TestLogFollowedBeforeTheTaskStarts(t *testing.T) {
 	launch(t, f, o, task)
 	waitState(t, f, "late", protocol.TaskStarting)
 	logURL := ra.Info().URL + "/v1/tasks/" + string(f.ID()) + "/late/logs/stdout"
-	resp, err := http.Get(logURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || len(body) != 0 {
-		t.Fatalf("log of a task still fetching: %d %q", resp.StatusCode, body)
+	if code, body := getLog(t, logURL); code != http.StatusOK || body != "" {
+		t.Fatalf("log of a task still fetching: %d %q", code, body)
 	}
 	followed := make(chan string, 1)
 	go func() {

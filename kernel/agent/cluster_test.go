@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/kernel/resources"
 	"github.com/cairn-dc/cairn/kernel/scheduler"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 )
 
 // cluster: embedded NATS, a master, real agents, frameworks from the client library.
@@ -33,12 +33,8 @@ type cluster struct {
 	mcfg    master.Config
 }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("CAIRN_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+// testLogger is silent unless CAIRN_TEST_LOG is set.
+func testLogger() *slog.Logger { return testcluster.Logger() }
 
 // newCluster starts NATS and a master with short intervals (test time);
 // mutate may change the master's config before it starts.

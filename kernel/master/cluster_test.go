@@ -3,9 +3,7 @@ package master_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/cairn-dc/cairn/kernel/resources"
 	"github.com/cairn-dc/cairn/kernel/scheduler"
 	"github.com/cairn-dc/cairn/kernel/simagent"
+	"github.com/cairn-dc/cairn/kernel/testcluster"
 )
 
 // cluster is an in-process Cairn cluster for tests: embedded NATS with
@@ -33,12 +32,8 @@ type cluster struct {
 	log    *slog.Logger
 }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("CAIRN_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+// testLogger is silent unless CAIRN_TEST_LOG is set.
+func testLogger() *slog.Logger { return testcluster.Logger() }
 
 // fastConfig has short timeouts so failure paths run in test time.
 func fastConfig() master.Config {

@@ -2,7 +2,6 @@ package master_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,14 +47,8 @@ func TestOperatorAPI(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "agent in the snapshot", func() bool { _, ok := agentOf(c.m, a.ID()); return ok })
 	// Events: SUBSCRIBED with the state first, then live events.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := openEvents(t, srv.URL)
+	defer resp.Body.Close() // before srv.Close, which waits for open streams
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
@@ -217,14 +210,8 @@ func TestEventsStartFromTheLoopsState(t *testing.T) {
 		t.Log("the periodic snapshot already has the task: this run does not exercise the gap")
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := openEvents(t, srv.URL)
+	defer resp.Body.Close() // before srv.Close, which waits for open streams
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
@@ -244,4 +231,15 @@ func TestEventsStartFromTheLoopsState(t *testing.T) {
 		t.Fatalf("SUBSCRIBED state has no RUNNING gap1: %+v", ev.State.Tasks)
 	}
 	t.Fatalf("no SUBSCRIBED event: %v", sc.Err())
+}
+
+// openEvents opens the /v1/events stream of the API at base. The caller
+// closes its body (before closing the server, which waits for it).
+func openEvents(t *testing.T, base string) *http.Response {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/tui/internal/pagetest"
+	"github.com/cairn-dc/cairn/tui/internal/ui"
 )
 
 const appsJSON = `{"apps":[
@@ -213,7 +214,7 @@ func TestOneFetchInFlight(t *testing.T) {
 	if _, second := d.P.Update(debounceMsg{}); second != nil {
 		t.Fatal("a second fetch started while one is in flight")
 	}
-	if _, third := d.P.Update(pagetest.KeyPress("ctrl+r")); third != nil {
+	if _, third := d.P.Update(ui.KeyPress("ctrl+r")); third != nil {
 		t.Fatal("ctrl+r started a fetch while one is in flight")
 	}
 	d.Run(first) // its answer starts the one asked for meanwhile, once

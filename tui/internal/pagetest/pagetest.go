@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/tui/internal/ui"
 	"github.com/cairn-dc/cairn/tui/view"
 )
 
@@ -198,7 +199,7 @@ func (d *Driver[P]) Fire() {
 func (d *Driver[P]) Keys(keys ...string) {
 	d.T.Helper()
 	for _, k := range keys {
-		d.Send(KeyPress(k))
+		d.Send(ui.KeyPress(k))
 	}
 }
 
@@ -208,38 +209,6 @@ func (d *Driver[P]) TypeText(s string) {
 	for _, r := range s {
 		d.Send(tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
-}
-
-// KeyPress is the key message for a key name: a single character (an
-// upper case one with shift), or enter, esc, down, up, backspace, tab,
-// ctrl+r, ctrl+s.
-func KeyPress(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "ctrl+r":
-		return tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
-	case "ctrl+s":
-		return tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	}
-	r := []rune(k)
-	if len(r) != 1 {
-		panic("unknown key " + k)
-	}
-	if r[0] >= 'A' && r[0] <= 'Z' {
-		return tea.KeyPressMsg{Code: r[0] + ('a' - 'A'), ShiftedCode: r[0], Mod: tea.ModShift, Text: k}
-	}
-	return tea.KeyPressMsg{Code: r[0], Text: k}
 }
 
 // CheckSize fails when a render is larger than width×height.

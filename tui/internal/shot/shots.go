@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/tui"
 	"github.com/cairn-dc/cairn/tui/internal/fixture"
+	"github.com/cairn-dc/cairn/tui/internal/ui"
 )
 
 // step is keys pressed, then what the screen shows once they took effect.
@@ -179,7 +180,7 @@ func Render(ctx context.Context, s Shot) (string, error) {
 	var frame string
 	for _, st := range s.steps {
 		for _, k := range st.keys {
-			p.Send(press(k))
+			p.Send(ui.KeyPress(k))
 		}
 		frame, err = until(fmt.Sprintf("%q", st.want), func(sn snapshot) bool {
 			return strings.Contains(ansi.Strip(sn.frame), st.want)
@@ -192,23 +193,4 @@ func Render(ctx context.Context, s Shot) (string, error) {
 		return "", errors.New(s.Name + ": no steps")
 	}
 	return frame, nil
-}
-
-// press is the key message for a key name: a character, or enter, esc,
-// tab, up, down.
-func press(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	}
-	r := []rune(k)
-	return tea.KeyPressMsg{Code: r[0], Text: k}
 }
