@@ -93,19 +93,22 @@ func TestLaunchHook(t *testing.T) {
 }
 
 func TestEnvironment(t *testing.T) {
+	// The agent passes its locale and time zone on (agent.InheritedEnv).
+	t.Setenv("LANG", "C.UTF-8")
+	t.Setenv("TZ", "Etc/UTC")
 	c := newCluster(t)
 	ra := c.agent("", func(cfg *agent.Config) {
 		cfg.TaskEnv = map[string]string{"CAIRN_URL": "http://master:5050", "X": "from-the-agent"}
 	})
 	f := c.framework("env")
 	o := offer(t, f)
-	ti := shellTask("env", "cpus:0.1;mem:32;ports:[41005-41006]", `echo "P0=$PORT0 P1=$PORT1 PORTS=$PORTS HOST=$HOST ID=$CAIRN_TASK_ID SB=$CAIRN_SANDBOX MS=$MESOS_SANDBOX X=$X URL=$CAIRN_URL PWD=$(pwd)"`)
+	ti := shellTask("env", "cpus:0.1;mem:32;ports:[41005-41006]", `echo "P0=$PORT0 P1=$PORT1 PORTS=$PORTS HOST=$HOST ID=$CAIRN_TASK_ID SB=$CAIRN_SANDBOX MS=$MESOS_SANDBOX X=$X URL=$CAIRN_URL PWD=$(pwd) L=$LANG TZ=$TZ"`)
 	ti.Command.Environment = &protocol.Environment{Variables: []protocol.Variable{{Name: "X", Value: "y"}}}
 	launch(t, f, o, ti)
 	waitState(t, f, "env", protocol.TaskFinished)
 	out := sandboxFile(t, ra, f, "env", "stdout")
 	sb := filepath.Dir(filepath.Join(strings.TrimSpace(out[strings.Index(out, "SB=")+3:strings.Index(out, " MS=")]), "x"))
-	for _, want := range []string{"P0=41005", "P1=41006", "PORTS=41005,41006", "HOST=127.0.0.1", "ID=env", "X=y", "URL=http://master:5050", "MS=" + sb, "PWD=" + sb} {
+	for _, want := range []string{"P0=41005", "P1=41006", "PORTS=41005,41006", "HOST=127.0.0.1", "ID=env", "X=y", "URL=http://master:5050", "MS=" + sb, "PWD=" + sb, "L=C.UTF-8", "TZ=Etc/UTC"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("environment lacks %q: %s", want, out)
 		}

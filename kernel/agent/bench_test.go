@@ -24,12 +24,19 @@ import (
 // BenchmarkLaunch1000 launches 1,000 `sleep` tasks on one real agent and
 // measures the time from the ACCEPT until every task is RUNNING (the
 // framework has the updates), next to the physical floor: a bare loop that
-// fork-execs the same 1,000 processes. It reports the ratio ("x-floor"),
+// fork-execs the same 1,000 processes (the same program, arguments and
+// environment as the tasks get). It reports the ratio ("x-floor"),
 // Cairn's memory overhead per running task (the supervisor's proportional
 // set size plus the agent process's growth, divided by the tasks), and the
 // CPU time spent meanwhile by the machine and by Cairn ("host-cpu-s",
 // "cairn-cpu-s"): on 2 cores the launch is CPU-bound, and the CPU is a
 // steadier measure than the time.
+//
+// It also reports the floor of sleeps with an empty environment
+// ("bare-floor-s", "x-bare-floor"), which earlier versions used: such a
+// sleep skips loading the locale the tasks get from the agent (LANG), and
+// starts with about 0.35 ms less CPU here, so that floor is not the same
+// processes.
 func BenchmarkLaunch1000(b *testing.B) {
 	const n = 1000
 	for _, iso := range []string{"none", "auto"} {
@@ -39,16 +46,20 @@ func BenchmarkLaunch1000(b *testing.B) {
 			}
 			for i := 0; i < b.N; i++ {
 				settle()
-				floor := medianFloor(b, n)
+				env := floorEnv()
+				floor := medianFloor(b, n, env)
+				bare := medianFloor(b, n, nil)
 				var cgFloor time.Duration
 				if iso == "auto" {
-					cgFloor = cgroupFloor(b, n)
+					cgFloor = cgroupFloor(b, n, env)
 					settle()
 				}
 				elapsed, perTask := launchOnAgent(b, n, iso)
 				b.ReportMetric(floor.Seconds(), "floor-s")
 				b.ReportMetric(elapsed.Seconds(), "cairn-s")
 				b.ReportMetric(elapsed.Seconds()/floor.Seconds(), "x-floor")
+				b.ReportMetric(bare.Seconds(), "bare-floor-s")
+				b.ReportMetric(elapsed.Seconds()/bare.Seconds(), "x-bare-floor")
 				if cgFloor > 0 {
 					b.ReportMetric(cgFloor.Seconds(), "cgfloor-s")
 					b.ReportMetric(elapsed.Seconds()/cgFloor.Seconds(), "x-cgfloor")
@@ -65,26 +76,42 @@ func BenchmarkLaunch1000(b *testing.B) {
 func settle() { time.Sleep(3 * time.Second) }
 
 // medianFloor is the median of three floors: on this shared machine one
-// varies by ±15 % (0.36–0.50 s), and the ratio with it.
-func medianFloor(b *testing.B, n int) time.Duration {
+// varies by ±15 %, and the ratio with it.
+func medianFloor(b *testing.B, n int, env []string) time.Duration {
 	fs := make([]time.Duration, 3)
 	for i := range fs {
 		if i > 0 {
 			time.Sleep(time.Second)
 		}
-		fs[i] = floor(b, n)
+		fs[i] = floor(b, n, env)
 	}
 	slices.Sort(fs)
 	return fs[1]
 }
 
-// floor fork-execs n sleeps and waits until they all exist.
-func floor(b *testing.B, n int) time.Duration {
+// floorEnv is the environment of the floors' sleeps: what the agent passes
+// on to its tasks from its own (PATH, the locale, TZ), and as many
+// variables of Cairn's as a task gets, under the same names (checkTaskEnv
+// checks a running task's environment against it).
+func floorEnv() []string {
+	env := agent.InheritedEnv()
+	for _, k := range []string{"HOME", "TMPDIR", "CAIRN_SANDBOX", "MESOS_SANDBOX"} {
+		env = append(env, k+"=/dev/shm/cairn-agent-bench/sandboxes/f/s0-00000000-0000-0000-0000-000000000000")
+	}
+	for _, k := range []string{"CAIRN_TASK_ID", "MESOS_TASK_ID", "CAIRN_TASK_NAME", "CAIRN_FRAMEWORK_ID",
+		"CAIRN_AGENT_ID", "CAIRN_AGENT_NAME", "HOST", "CAIRN_CPUS", "CAIRN_MEM", "CAIRN_AGENT_ADDRESS"} {
+		env = append(env, k+"=s0")
+	}
+	return env
+}
+
+// floor fork-execs n sleeps with env and waits until they all exist.
+func floor(b *testing.B, n int, env []string) time.Duration {
 	b.Helper()
 	start := time.Now()
 	pids := make([]int, 0, n)
 	for i := 0; i < n; i++ {
-		pid, err := syscall.ForkExec("/bin/sleep", []string{"sleep", "60"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Setpgid: true}})
+		pid, err := syscall.ForkExec("/bin/sleep", []string{"sleep", "60"}, &syscall.ProcAttr{Env: env, Sys: &syscall.SysProcAttr{Setpgid: true}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -105,8 +132,8 @@ func floor(b *testing.B, n int) time.Duration {
 // that creates each task's cgroup with the agent's limits for it (through
 // the same cgroups package, so the same hierarchies and writes) and
 // fork-execs the sleep into it. It is what the kernel charges for cgroup
-// isolation, which the bare fork-exec floor leaves out.
-func cgroupFloor(b *testing.B, n int) time.Duration {
+// isolation, which the fork-exec floor leaves out.
+func cgroupFloor(b *testing.B, n int, env []string) time.Duration {
 	b.Helper()
 	m, why, err := cgroups.Detect("cairn-bench-floor")
 	if err != nil || m.Version() == "none" {
@@ -122,7 +149,7 @@ func cgroupFloor(b *testing.B, n int) time.Duration {
 		}
 		cgs = append(cgs, c)
 		if _, err := c.Start(&syscall.SysProcAttr{Setpgid: true}, func() (int, error) {
-			return syscall.ForkExec("/bin/sleep", []string{"sleep", "60"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Setpgid: true}})
+			return syscall.ForkExec("/bin/sleep", []string{"sleep", "60"}, &syscall.ProcAttr{Env: env, Sys: &syscall.SysProcAttr{Setpgid: true}})
 		}); err != nil {
 			b.Fatal(err)
 		}
@@ -216,6 +243,7 @@ func launchOnAgent(b *testing.B, n int, iso string) (time.Duration, float64) {
 	b.ReportMetric((hostBusy() - host0).Seconds(), "host-cpu-s")
 	b.ReportMetric((selfCPU() - self0 + supervisorCPU(dir) - sup0).Seconds(), "cairn-cpu-s")
 	b.ReportMetric(float64(again), "resent-updates")
+	checkTaskEnv(b, dir, floorEnv())
 	runtime.GC()
 	overhead := float64(selfRSS()-rss0) + supervisorPSS(dir)
 	ra.kill()
@@ -306,4 +334,46 @@ func supervisorCPU(workDir string) time.Duration {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// checkTaskEnv fails the benchmark unless a running task's environment
+// has the same variables as the floors' sleeps (env), and the same values
+// of those it inherits from the agent (the locale, PATH, TZ): else the floor
+// would not run the same processes.
+func checkTaskEnv(b *testing.B, workDir string, env []string) {
+	b.Helper()
+	pidText, err := os.ReadFile(filepath.Join(workDir, "meta", "supervisor", "supervisor.pid"))
+	if err != nil {
+		b.Fatalf("the supervisor's pid: %v", err)
+	}
+	sup := strings.TrimSpace(string(pidText))
+	names := func(env []string) []string {
+		out := make([]string, len(env))
+		for i, kv := range env {
+			out[i], _, _ = strings.Cut(kv, "=")
+		}
+		slices.Sort(out)
+		return out
+	}
+	threads, _ := filepath.Glob("/proc/" + sup + "/task/*/children")
+	for _, f := range threads {
+		children, _ := os.ReadFile(f)
+		for _, pid := range strings.Fields(string(children)) {
+			raw, err := os.ReadFile("/proc/" + pid + "/environ")
+			if err != nil {
+				continue // ended meanwhile
+			}
+			have := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
+			if !slices.Equal(names(have), names(env)) {
+				b.Fatalf("task process %s has the variables %q, the floors' sleeps %q: update floorEnv", pid, names(have), names(env))
+			}
+			for _, kv := range agent.InheritedEnv() {
+				if !slices.Contains(have, kv) {
+					b.Fatalf("task process %s lacks %s, which the floors' sleeps get: the floor would not be the same processes (its environment: %q)", pid, kv, have)
+				}
+			}
+			return
+		}
+	}
+	b.Fatalf("no task process under the supervisor %s", sup)
 }

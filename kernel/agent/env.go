@@ -31,10 +31,9 @@ func (a *Agent) taskEnv(t *task) []string {
 		"CAIRN_MEM":           t.info.Resources.ScalarTotal("mem").String(),
 		"CAIRN_AGENT_ADDRESS": a.info.Address,
 	}
-	for _, k := range []string{"PATH", "LANG", "LC_ALL", "TZ"} {
-		if v := os.Getenv(k); v != "" {
-			env[k] = v
-		}
+	for _, kv := range InheritedEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
 	}
 	for k, v := range a.cfg.TaskEnv {
 		env[k] = v
@@ -57,6 +56,21 @@ func (a *Agent) taskEnv(t *task) []string {
 	out := make([]string, 0, len(env))
 	for k, v := range env {
 		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// InheritedEnv is what a task's environment takes from the agent's own:
+// PATH, the locale (LANG, LC_ALL) and TZ, as "NAME=value", those set only.
+// The locale decides how much work a program does as it starts (loading
+// the locale's files), so a measurement of bare processes against tasks
+// must give them the same.
+func InheritedEnv() []string {
+	var out []string
+	for _, k := range []string{"PATH", "LANG", "LC_ALL", "TZ"} {
+		if v := os.Getenv(k); v != "" {
+			out = append(out, k+"="+v)
+		}
 	}
 	return out
 }
