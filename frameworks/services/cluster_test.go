@@ -43,11 +43,19 @@ func (c *cluster) conn(name string) *nats.Conn { return c.Conn(name) }
 func (c *cluster) agents(n int, res string) []*simagent.Agent { return c.Agents(n, res, nil) }
 
 // services starts (or restarts) the services framework.
-func (c *cluster) services() *services.Framework {
+func (c *cluster) services() *services.Framework { return c.servicesWith(nil) }
+
+// servicesWith starts (or restarts) the services framework with its config
+// changed by mutate.
+func (c *cluster) servicesWith(mutate func(*services.Config)) *services.Framework {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	f, err := services.Start(ctx, services.Config{Conn: c.conn("services"), Logger: c.log, StagingTimeout: time.Minute})
+	cfg := services.Config{Conn: c.conn("services"), Logger: c.log, StagingTimeout: time.Minute}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	f, err := services.Start(ctx, cfg)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -135,12 +135,15 @@ func (f *Framework) converge(ctx context.Context, a *app, now time.Time) {
 		c = a.count()
 	}
 	// The deployment is done when every instance runs the new version,
-	// healthy and ready.
+	// healthy and ready, and those it killed have ended (as Marathon's:
+	// after a restart or a scale down, only the new ones run).
 	if d := a.deployment; d != nil {
 		want, why := f.wanted(a, now)
 		switch {
-		case len(c.old) == 0 && len(c.current) == n && c.currentHealthy == n:
+		case len(c.old) == 0 && len(c.current) == n && c.currentHealthy == n && c.stopping == 0:
 			f.finishDeployment(a, true, "")
+		case len(c.old) == 0 && len(c.current) == n && c.currentHealthy == n:
+			d.waiting = fmt.Sprintf("waiting for %d killed instance(s) to end", c.stopping)
 		case why != "":
 			d.waiting = why
 		case want > 0 && a.offers.processed > 0 && len(a.offers.reasons) > 0:

@@ -39,7 +39,8 @@ type instance struct {
 	lastHealthy time.Time
 	lastFailure time.Time
 	failures    int
-	userKilled  bool // killed by a user without scaling: replaced at once
+	userKilled  bool      // killed by a user without scaling: replaced at once
+	killSentAt  time.Time // when the framework last sent its kill
 	firstOK     time.Time
 	updatedAt   time.Time
 }
@@ -103,6 +104,9 @@ type counts struct {
 	oldHealthy         int
 	staged, running    int
 	healthy, unhealthy int
+	// stopping: killed by the framework and not ended yet (an unreachable
+	// one aside: it ends when its agent comes back or is gone).
+	stopping int
 }
 
 func (a *app) count() counts {
@@ -124,6 +128,9 @@ func (a *app) count() counts {
 					c.unhealthy++
 				}
 			}
+		}
+		if i.Killing && i.State != protocol.TaskUnreachable {
+			c.stopping++
 		}
 		if !i.active() {
 			continue

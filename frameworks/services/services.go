@@ -56,6 +56,12 @@ type Config struct {
 	StagingTimeout time.Duration
 	// ReconcileInterval is how often every instance is reconciled (10 min).
 	ReconcileInterval time.Duration
+	// KillRetryInterval is how long a killed instance may go on before
+	// the kill is sent again (10 s, Marathon's kill_retry_timeout): a kill
+	// lost on the way (the master away) would otherwise leave the task
+	// running and its deployment waiting for it. A kill sent again never
+	// postpones the SIGKILL of the first.
+	KillRetryInterval time.Duration
 	Logger            *slog.Logger
 }
 
@@ -100,6 +106,9 @@ func Start(ctx context.Context, cfg Config) (*Framework, error) {
 	}
 	if cfg.StagingTimeout <= 0 {
 		cfg.StagingTimeout = 5 * time.Minute
+	}
+	if cfg.KillRetryInterval <= 0 {
+		cfg.KillRetryInterval = 10 * time.Second
 	}
 	if cfg.ReconcileInterval <= 0 {
 		cfg.ReconcileInterval = 10 * time.Minute
@@ -378,6 +387,12 @@ func (f *Framework) housekeeping(ctx context.Context, now time.Time) {
 			case (i.State == protocol.TaskStaging || i.State == protocol.TaskStarting) && now.Sub(i.StagedAt) > f.cfg.StagingTimeout && !i.Killing:
 				f.log.Warn("instance stuck staging; killing and replacing it", "task", i.TaskID, "staged", i.StagedAt)
 				f.kill(ctx, a, i, "staging timeout")
+			case i.Killing && !i.State.Terminal() && i.State != protocol.TaskUnreachable && now.Sub(i.killSentAt) > f.cfg.KillRetryInterval:
+				// Also right after a restart of the framework (killSentAt
+				// is not stored): a kill may have been lost with it.
+				f.log.Info("killed instance still alive; killing it again", "task", i.TaskID, "state", i.State,
+					"asked", i.killSentAt)
+				f.kill(ctx, a, i, "kill retry")
 			}
 		}
 		if a.deployment != nil {
@@ -430,8 +445,11 @@ func (f *Framework) kill(ctx context.Context, a *app, i *instance, why string) {
 	if i.State.Terminal() {
 		return
 	}
-	i.Killing = true
-	f.write(instanceKey(i.TaskID), i)
+	first := !i.Killing
+	i.Killing, i.killSentAt = true, time.Now()
+	if first {
+		f.write(instanceKey(i.TaskID), i)
+	}
 	tid, aid := protocol.TaskID(i.TaskID), i.AgentID
 	f.log.Debug("killing instance", "task", i.TaskID, "why", why)
 	f.later(func() {

@@ -6,11 +6,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cairn-dc/cairn/frameworks/services"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/kernel/resources"
 	"github.com/cairn-dc/cairn/kernel/simagent"
@@ -108,7 +110,8 @@ func TestRollingRestartKeepsCapacity(t *testing.T) {
 				return false
 			}
 		}
-		return true
+		// The event stream may trail the API by a moment.
+		return slices.ContainsFunc(ev.snapshot(), func(e map[string]any) bool { return e["eventType"] == "deployment_success" })
 	})
 	// Replay the event stream: healthy instances never fell below 3.
 	healthy := map[string]bool{}
@@ -117,6 +120,7 @@ func TestRollingRestartKeepsCapacity(t *testing.T) {
 	}
 	minSeen := len(healthy)
 	sawSuccess := false
+	ended := map[string]bool{}
 	for _, e := range ev.snapshot() {
 		switch e["eventType"] {
 		case "health_status_changed_event":
@@ -125,8 +129,18 @@ func TestRollingRestartKeepsCapacity(t *testing.T) {
 			if protocol.TaskState(e["taskStatus"].(string)).Terminal() || e["taskStatus"] == "TASK_KILLING" {
 				healthy[e["taskId"].(string)] = false
 			}
+			if protocol.TaskState(e["taskStatus"].(string)).Terminal() {
+				ended[e["taskId"].(string)] = true
+			}
 		case "deployment_success":
 			sawSuccess = true
+			// As Marathon's: done once the old instances have ended, not
+			// when they are asked to.
+			for id := range before {
+				if !ended[id] {
+					t.Errorf("the restart succeeded before the old task %s ended", id)
+				}
+			}
 		}
 		n := 0
 		for _, ok := range healthy {
@@ -142,6 +156,34 @@ func TestRollingRestartKeepsCapacity(t *testing.T) {
 		}
 		t.Fatalf("healthy instances fell to %d during the rolling restart (want >= 3); deployment_success seen: %v", minSeen, sawSuccess)
 	}
+}
+
+// TestLostKillIsSentAgain: a scale down's kill that never reaches the agent
+// is sent again, and the deployment waits for the task to end.
+func TestLostKillIsSentAgain(t *testing.T) {
+	c := newCluster(t)
+	agents := c.agents(1, "cpus:8;mem:16384;ports:[31000-31100]")
+	c.servicesWith(func(cfg *services.Config) { cfg.KillRetryInterval = 500 * time.Millisecond })
+	if code, out := c.api("POST", "/v2/apps", `{"id":"/kr","cmd":"sleep 1000","cpus":0.1,"mem":32,"instances":2}`); code != 201 {
+		t.Fatalf("%d %v", code, out)
+	}
+	waitFor(t, 15*time.Second, "2 running", func() bool { return c.running("/kr") == 2 && c.deploymentsDone() })
+	// The kills are lost on the way (the first one, and those sent again).
+	agents[0].DropKills(1000)
+	if code, out := c.api("PUT", "/v2/apps/kr", `{"instances":1}`); code != 200 {
+		t.Fatalf("scale down: %d %v", code, out)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if c.deploymentsDone() || c.running("/kr") != 2 {
+		t.Fatalf("with the kill lost: deployments done %v, %d running; want the scale down waiting, 2 running", c.deploymentsDone(), c.running("/kr"))
+	}
+	if d := agents[0].Stats().DroppedCommands; d < 2 {
+		t.Fatalf("%d kills lost in 1.5 s; want the kill sent again every 0.5 s", d)
+	}
+	agents[0].DropKills(0)
+	waitFor(t, 10*time.Second, "the kill sent again and the scale down done", func() bool {
+		return c.running("/kr") == 1 && len(c.tasksOf("/kr")) == 1 && c.deploymentsDone()
+	})
 }
 
 func TestUniqueHostnameAndBlockedDeployment(t *testing.T) {

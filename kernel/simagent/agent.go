@@ -89,7 +89,7 @@ type Stats struct {
 
 	Commands        int // commands received (well-formed or not)
 	BadCommands     int // commands dropped because they did not decode
-	DroppedCommands int // commands dropped while partitioned
+	DroppedCommands int // commands dropped while partitioned, and kills lost by DropKills
 	Launches        int // tasks asked to launch
 	Kills           int
 	Acks            int
@@ -164,6 +164,7 @@ type Agent struct {
 	pingsPaused bool
 	unpaused    chan struct{} // closed when pings resume
 	partitioned bool
+	dropKills   int // DropKills: how many kills to lose still
 	messages    []protocol.FrameworkMessage
 	recent      recentRing // tasks forgotten lately, for WaitTask
 	stats       Stats
@@ -411,6 +412,15 @@ func (a *Agent) Partition() {
 	a.PausePings()
 	a.mu.Lock()
 	a.partitioned = true
+	a.mu.Unlock()
+}
+
+// DropKills loses the next n kill commands on the way (counted in
+// Stats.DroppedCommands), as a kill lost in the network would be: the
+// tasks keep running and nothing is reported.
+func (a *Agent) DropKills(n int) {
+	a.mu.Lock()
+	a.dropKills = n
 	a.mu.Unlock()
 }
 

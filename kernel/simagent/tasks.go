@@ -450,6 +450,12 @@ func exitMessage(s protocol.TaskState) string {
 }
 
 func (a *Agent) killLocked(k *protocol.KillTask) {
+	if a.dropKills > 0 {
+		a.dropKills--
+		a.stats.DroppedCommands++
+		a.log.Debug("kill dropped (DropKills)", "task", k.TaskID)
+		return
+	}
 	t := a.findLocked(k.FrameworkID, k.TaskID)
 	if t == nil {
 		if err := protocol.ValidateToken("kill.framework_id", string(k.FrameworkID)); err != nil {
