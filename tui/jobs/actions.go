@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/cairn-dc/cairn/cli/apiclient"
 	"github.com/cairn-dc/cairn/frameworks/cron/cronapi"
 	"github.com/cairn-dc/cairn/kernel/protocol"
 	"github.com/cairn-dc/cairn/tui/internal/listpage"
@@ -150,18 +151,22 @@ func (p *page) openLog(stderr bool) tea.Cmd {
 		return nil
 	}
 	row := rows[p.runCursor]
+	fid := p.fw.ID()
 	if row.active == nil {
-		hint := "cairn task log TASK"
-		if n := len(row.tasks); n > 0 {
-			hint = "cairn task log " + row.tasks[n-1]
+		// A finished run names its tasks only: the master, which keeps
+		// the frameworks' completed tasks, tells on which agent it ran.
+		if len(row.tasks) == 0 {
+			return view.FlashCmd("", fmt.Errorf("run %s ended without a task: it has no log", row.id))
 		}
-		return view.FlashCmd("", fmt.Errorf("run %s has ended: read its log with %s", row.id, hint))
+		if fid == "" {
+			return view.FlashCmd("", errors.New("the cron framework is not connected (the event stream tells of none): see cairn framework list"))
+		}
+		return p.openEndedLog(fid, row.id, protocol.TaskID(row.tasks[len(row.tasks)-1]), stderr)
 	}
 	t := lastTask(*row.active)
 	if t == nil || t.AgentID == "" {
 		return view.FlashCmd("", fmt.Errorf("run %s has no task on an agent yet: wait for it to launch", row.id))
 	}
-	fid := p.fw.ID()
 	if fid == "" {
 		return view.FlashCmd("", errors.New("the cron framework is not connected (the event stream tells of none): see cairn framework list"))
 	}
@@ -173,4 +178,24 @@ func (p *page) openLog(stderr bool) tea.Cmd {
 		State:       protocol.TaskState(t.Status),
 	}
 	return func() tea.Msg { return view.OpenLog{Task: task, Stderr: stderr} }
+}
+
+// openEndedLog looks the task of a finished run up on the master and opens
+// its log.
+func (p *page) openEndedLog(fid protocol.FrameworkID, run string, id protocol.TaskID, stderr bool) tea.Cmd {
+	ctx, client := p.env.Ctx, p.env.Client
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		tasks, err := client.Tasks(ctx, apiclient.TaskFilter{FrameworkID: fid})
+		if err != nil {
+			return view.Flash{Err: fmt.Errorf("looking up task %s of run %s: %w", id, run, err)}
+		}
+		for _, t := range tasks {
+			if t.ID == id && t.AgentID != "" {
+				return view.OpenLog{Task: t, Stderr: stderr}
+			}
+		}
+		return view.Flash{Err: fmt.Errorf("run %s: the master no longer knows its task %s (it keeps a framework's latest completed tasks only), so its log cannot be found", run, id)}
+	}
 }

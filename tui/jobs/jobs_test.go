@@ -155,6 +155,32 @@ func TestOpenRunLog(t *testing.T) {
 	}
 }
 
+// TestOpenEndedRunLog: a finished run names its task only; the master
+// tells where it ran.
+func TestOpenEndedRunLog(t *testing.T) {
+	m := newCluster(t)
+	m.Set("GET", "/v1/tasks", 200, []protocol.Task{
+		{ID: "reports.daily.manual-01.1", FrameworkID: pagetest.CronID, AgentID: "A1", State: protocol.TaskRunning},
+		{ID: "reports.daily.daily-20260301.1", FrameworkID: pagetest.CronID, AgentID: "A2", State: protocol.TaskFailed},
+	})
+	d := started(t, m)
+	d.Keys("enter", "down", "L")
+	if len(d.Logs) != 1 {
+		t.Fatalf("L opened %d logs (flashes %+v)", len(d.Logs), d.Flashes)
+	}
+	if task := d.Logs[0].Task; task.ID != "reports.daily.daily-20260301.1" || task.AgentID != "A2" || !d.Logs[0].Stderr {
+		t.Errorf("log of %+v (stderr %v)", task, d.Logs[0].Stderr)
+	}
+	if got := m.Took(); !slices.Contains(got, "GET /v1/tasks?framework_id="+string(pagetest.CronID)) {
+		t.Errorf("requests %q", got)
+	}
+	// The master has forgotten the older run's task.
+	d.Keys("down", "l")
+	if len(d.Logs) != 1 || len(d.Flashes) == 0 || !strings.Contains(d.Flashes[len(d.Flashes)-1].Err.Error(), "no longer knows its task reports.daily.daily-20260228.1") {
+		t.Errorf("logs %d, flashes %+v", len(d.Logs), d.Flashes)
+	}
+}
+
 func TestCronEventsRefetch(t *testing.T) {
 	m := newCluster(t)
 	d := started(t, m)
