@@ -291,9 +291,12 @@ func killSupervised(dir string) {
 			}
 		}
 	}
+	// Found once, before any kill: a killed supervisor leaves /proc (or
+	// its cmdline empties) while its children are still to be killed.
+	sups := supervisorsOf(dir)
 	var below func(int) bool
 	below = func(pid int) bool {
-		for _, sup := range supervisorsOf(dir) {
+		for _, sup := range sups {
 			for p := pid; p > 1; p = parents[p] {
 				if p == sup {
 					return true

@@ -94,17 +94,24 @@ type Config struct {
 
 // Agent is a running agent.
 type Agent struct {
-	cfg    Config
-	log    *slog.Logger
-	id     protocol.AgentID
-	info   protocol.AgentInfo
-	js     jetstream.JetStream
-	cg     cgroups.Manager
-	cgWhy  string
-	sup    *supervisor.Client
-	fetch  *fetcher.Fetcher
-	inbox  chan func()
-	runCtx context.Context
+	cfg   Config
+	log   *slog.Logger
+	id    protocol.AgentID
+	info  protocol.AgentInfo
+	js    jetstream.JetStream
+	cg    cgroups.Manager
+	cgWhy string
+	// supConn is the task supervisor's client (supervisor()); supDir and
+	// supCommand start it again if it goes away (supervise.go).
+	supConn    supervisorConn
+	supDir     string
+	supCommand []string
+	// supStopping: Shutdown stops the supervisor, which must not be
+	// started again then.
+	supStopping atomic.Bool
+	fetch       *fetcher.Fetcher
+	inbox       chan func()
+	runCtx      context.Context
 	// supReady is closed once Run has its supervisor (or failed to get one).
 	supReady chan struct{}
 	// launches feeds the launch workers: a few, because the work (files,
@@ -260,21 +267,21 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.cg.Version() == "none" {
 		parent = ""
 	}
+	a.supDir, a.supCommand = supDir, a.cfg.SupervisorCommand(supDir, parent)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	sup, err := supervisor.Ensure(sctx, supDir, a.cfg.SupervisorCommand(supDir, parent))
+	sup, err := supervisor.Ensure(sctx, a.supDir, a.supCommand)
 	cancel()
 	if err != nil {
 		close(a.supReady)
 		return fmt.Errorf("agent: start the task supervisor in %s: %w", supDir, err)
 	}
-	a.sup = sup
+	// Its forking threads pass through task cgroups: never kill it as one
+	// of a task's processes.
+	a.cg.Spare(sup.ServerPID())
+	a.setSupervisor(sup)
 	close(a.supReady)
-	defer sup.Close()
-	go func() {
-		for p := range sup.Exits() {
-			a.push(ctx, func() { a.exited(p) })
-		}
-	}()
+	defer func() { a.supervisor().Close() }()
+	go a.watchSupervisor(ctx, sup)
 	j, err := openJournal(a.journalPath())
 	if err != nil {
 		return fmt.Errorf("agent: open the task journal: %w", err)

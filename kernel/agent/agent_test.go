@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -659,5 +660,121 @@ func TestHostPathVolumes(t *testing.T) {
 	st := waitState(t, f, "missing", protocol.TaskFailed)
 	if !strings.Contains(st.Message, "/no/such/dir") {
 		t.Fatalf("missing host path: %+v", st)
+	}
+}
+
+// TestTasksThatEndAtOnce: with v1 cgroups a thread of the supervisor joins
+// each task's cgroups to fork into them, and ends a moment later. A task
+// that exits at once has its cgroup destroyed by the agent, possibly while
+// that thread is still inside: the agent must not take the supervisor for
+// one of the task's processes (it SIGKILLed it, and every later task
+// failed with "supervisor: connection closed"). The race needs a busy
+// machine to show; cgroups' TestSpare pins the rule down, this checks 300
+// tasks that end at once all report their exit code, with one supervisor.
+func TestTasksThatEndAtOnce(t *testing.T) {
+	if !isRoot() {
+		t.Skip("needs root for cgroups (the race is with a supervisor thread inside a task's cgroup)")
+	}
+	c := newCluster(t)
+	ra := c.agent("", func(cfg *agent.Config) {
+		cfg.Resources = resources.MustParse("cpus:100;mem:100000;disk:10000")
+	})
+	if v := ra.Agent.Isolation(); v == "none" {
+		t.Skip("no cgroups on this machine")
+	}
+	pid := func() string {
+		b, _ := os.ReadFile(filepath.Join(ra.dir, "meta", "supervisor", "supervisor.pid"))
+		return strings.TrimSpace(string(b))
+	}
+	before := pid()
+	f := c.framework("quick")
+	const n = 300
+	tasks := make([]protocol.TaskInfo, n)
+	for i := range tasks {
+		no := false
+		tasks[i] = shellTask(fmt.Sprintf("q%d", i), "cpus:0.1;mem:32", "")
+		tasks[i].Command = &protocol.CommandInfo{Value: "/bin/false", Arguments: []string{"false"}, Shell: &no}
+	}
+	launch(t, f, offer(t, f), tasks...)
+	for i := range tasks {
+		st := waitState(t, f, tasks[i].TaskID, protocol.TaskFailed)
+		if st.ExitCode == nil || *st.ExitCode != 1 {
+			t.Fatalf("task %d: %s (%s), want exit code 1", i, st.Message, st.Reason)
+		}
+	}
+	if after := pid(); after != before {
+		t.Fatalf("the supervisor changed from %s to %s", before, after)
+	}
+	if err := syscall.Kill(atoi(t, before), 0); err != nil {
+		t.Fatalf("the supervisor %s is gone: %v", before, err)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return n
+}
+
+// TestSupervisorKilledIsStartedAgain: the task supervisor dies while the
+// agent runs (SIGKILL): the agent starts a new one, which re-adopts the
+// running task; the task is neither failed nor lost, can be killed, and new
+// tasks start.
+func TestSupervisorKilledIsStartedAgain(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("phoenix")
+	launch(t, f, offer(t, f), shellTask("long", "cpus:0.1;mem:32", "sleep 60"))
+	waitState(t, f, "long", protocol.TaskRunning)
+	pidFile := filepath.Join(ra.dir, "meta", "supervisor", "supervisor.pid")
+	readPID := func() int {
+		b, _ := os.ReadFile(pidFile)
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return n
+	}
+	old := readPID()
+	if old <= 0 {
+		t.Fatalf("no supervisor pid in %s", pidFile)
+	}
+	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer rcancel()
+	if err := f.Revive(rctx); err != nil { // the first launch's filter would hold the offer 5 s
+		t.Fatal(err)
+	}
+	o := offer(t, f)
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// A task launched at once starts, whether its start meets the dead
+	// supervisor (it then waits for the new one) or the new one.
+	launch(t, f, o, shellTask("during", "cpus:0.1;mem:32", "echo during"))
+	waitState(t, f, "during", protocol.TaskFinished)
+	waitFor(t, 20*time.Second, "a new supervisor", func() bool {
+		p := readPID()
+		return p > 0 && p != old && syscall.Kill(p, 0) == nil
+	})
+	// New work starts on the new supervisor ...
+	if err := f.Revive(rctx); err != nil {
+		t.Fatal(err)
+	}
+	launch(t, f, offer(t, f), shellTask("after", "cpus:0.1;mem:32", "echo after"))
+	waitState(t, f, "after", protocol.TaskFinished)
+	// ... and the re-adopted task is still running, and can be killed.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.Kill(ctx, "long", ra.ID()); err != nil {
+		t.Fatal(err)
+	}
+	st := waitState(t, f, "long", protocol.TaskKilled)
+	if st.Reason == protocol.ReasonExecutorTerminated {
+		t.Fatalf("long: %+v", st)
+	}
+	if _, found := f.find(func(e protocol.Event) bool {
+		return e.Type == protocol.EventUpdate && e.Update.Status.TaskID == "long" && e.Update.Status.State == protocol.TaskFailed
+	}); found {
+		t.Fatal("long was reported failed")
 	}
 }

@@ -29,7 +29,7 @@ func (a *Agent) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("agent: read checkpoints: %w", err)
 	}
-	procs, err := a.sup.List(ctx)
+	procs, err := a.supervisor().List(ctx)
 	if err != nil {
 		return fmt.Errorf("agent: ask the supervisor for its processes: %w", err)
 	}
@@ -89,9 +89,9 @@ func (a *Agent) recover(ctx context.Context) error {
 	for key, p := range byKey {
 		if p.Exit == nil {
 			a.log.Warn("killing a process no task checkpoint claims", "key", key, "pid", p.PID)
-			_ = a.sup.Kill(ctx, key, 0)
+			_ = a.supervisor().Kill(ctx, key, 0)
 		} else {
-			_ = a.sup.Forget(ctx, key)
+			_ = a.supervisor().Forget(ctx, key)
 		}
 	}
 	return nil
@@ -204,12 +204,23 @@ func (a *Agent) launch(ctx context.Context, fw protocol.FrameworkInfo, role stri
 		// the workers keep preparing.
 		go func() {
 			defer cancel()
-			proc, err := a.sup.Start(lctx, spec)
+			sup := a.supervisor()
+			proc, err := sup.Start(lctx, spec)
+			ended := false
+			if errors.Is(err, supervisor.ErrClosed) && lctx.Err() == nil {
+				// The supervisor went away: wait for the new one.
+				proc, ended, err = a.startAgain(lctx, sup, spec)
+			}
 			reason := protocol.Reason("")
 			if err != nil {
 				reason = protocol.ReasonContainerLaunchFailed
 			}
-			a.push(ctx, func() { a.started(ctx, t, proc, reason, err) })
+			a.push(ctx, func() {
+				a.started(ctx, t, proc, reason, err)
+				if ended {
+					a.exited(proc)
+				}
+			})
 		}()
 	}
 }
@@ -417,7 +428,7 @@ func (a *Agent) started(ctx context.Context, t *task, p supervisor.Proc, reason 
 		return
 	}
 	if t.killRequested {
-		_ = a.sup.Kill(ctx, t.key, 0)
+		_ = a.supervisor().Kill(ctx, t.key, 0)
 		return // its exit reports KILLED
 	}
 	a.sendStatus(t, protocol.TaskStatus{State: protocol.TaskRunning})
@@ -488,7 +499,7 @@ func (a *Agent) killTask(ctx context.Context, t *task, grace time.Duration, reas
 	}
 	key := t.key
 	go func() {
-		if err := a.sup.Kill(ctx, key, grace); err != nil {
+		if err := a.supervisor().Kill(ctx, key, grace); err != nil {
 			a.log.Error("the supervisor could not kill a task", "task", key, "err", err)
 		}
 	}()
@@ -499,7 +510,8 @@ func (a *Agent) exited(p supervisor.Proc) {
 	t := a.tasks[p.Key]
 	if t == nil || p.Exit == nil {
 		if p.Exit != nil {
-			go func() { _ = a.sup.Forget(context.Background(), p.Key) }()
+			sup := a.supervisor()
+			go func() { _ = sup.Forget(context.Background(), p.Key) }()
 		}
 		return
 	}
@@ -659,7 +671,8 @@ func (a *Agent) forget(t *task) {
 	}
 	if t.launched {
 		key := t.key
-		go func() { _ = a.sup.Forget(context.Background(), key) }()
+		sup := a.supervisor()
+		go func() { _ = sup.Forget(context.Background(), key) }()
 	}
 }
 
@@ -731,10 +744,12 @@ func (a *Agent) Shutdown(ctx context.Context, grace time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if a.sup == nil {
+	sup := a.supervisor()
+	if sup == nil {
 		return nil
 	}
-	err := a.sup.Shutdown(ctx, grace)
+	a.supStopping.Store(true) // its end must not start another
+	err := sup.Shutdown(ctx, grace)
 	// Every task is dead: their cgroups can go (the terminal updates are
 	// already recorded by the supervisor).
 	if a.cg != nil && a.cg.Version() != "none" {

@@ -284,11 +284,19 @@ func (m *Master) serveServiceProxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	var target string
-	for _, f := range m.snap.Load().frameworks {
-		if f.Name == name && f.WebuiURL != "" && (target == "" || f.Connected) {
-			target = f.WebuiURL
+	find := func(s *snapshot) (target string) {
+		for _, f := range s.frameworks {
+			if f.Name == name && f.WebuiURL != "" && (target == "" || f.Connected) {
+				target = f.WebuiURL
+			}
 		}
+		return target
+	}
+	target := find(m.snap.Load())
+	if target == "" {
+		// A framework that subscribed since the last snapshot (it may be
+		// up to SnapshotInterval old): ask the loop.
+		target = find(m.freshSnapshot(r.Context()))
 	}
 	if target == "" {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no framework named %q with an HTTP API is subscribed: is it installed and running? (see /v1/frameworks)", name))
@@ -304,11 +312,20 @@ func (m *Master) serveAgentProxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	aid := protocol.AgentID(r.PathValue("aid"))
-	var target string
-	for _, a := range m.snap.Load().agents {
-		if a.ID == aid {
-			target = a.URL
+	find := func(s *snapshot) (target string) {
+		for _, a := range s.agents {
+			if a.ID == aid {
+				target = a.URL
+			}
 		}
+		return target
+	}
+	target := find(m.snap.Load())
+	if target == "" {
+		// An agent that registered since the last snapshot (a task may
+		// start and end on it meanwhile, and its log be asked for): ask
+		// the loop.
+		target = find(m.freshSnapshot(r.Context()))
 	}
 	if target == "" {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("agent %s is unknown or serves no HTTP API", aid))

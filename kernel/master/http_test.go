@@ -13,6 +13,8 @@ import (
 
 	"github.com/cairn-dc/cairn/kernel/master"
 	"github.com/cairn-dc/cairn/kernel/protocol"
+	"github.com/cairn-dc/cairn/kernel/scheduler"
+	"github.com/cairn-dc/cairn/kernel/simagent"
 )
 
 func getJSON(t *testing.T, url, token string, into any) int {
@@ -231,6 +233,37 @@ func TestEventsStartFromTheLoopsState(t *testing.T) {
 		t.Fatalf("SUBSCRIBED state has no RUNNING gap1: %+v", ev.State.Tasks)
 	}
 	t.Fatalf("no SUBSCRIBED event: %v", sc.Err())
+}
+
+// TestProxiesAskTheLoop: an agent that registered, or a framework that
+// subscribed, since the last snapshot is reached through /agent/<id>/ and
+// /service/<name>/ at once (a task may start and end on a new agent before
+// the next snapshot, and its log be asked for: "cairn task run --wait"
+// printed nothing).
+func TestProxiesAskTheLoop(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "reached "+r.URL.Path)
+	}))
+	defer backend.Close()
+	c := newCluster(t, func(cfg *master.Config) { cfg.SnapshotInterval = time.Hour })
+	a := c.agent(func(cfg *simagent.Config) { cfg.URL = backend.URL })
+	c.framework("webby", func(cfg *scheduler.Config) { cfg.Framework.WebuiURL = backend.URL })
+	srv := httptest.NewServer(c.m.Handler(master.HTTPConfig{}))
+	defer srv.Close()
+	for path, want := range map[string]string{
+		"/agent/" + string(a.ID()) + "/v1/x": "reached /v1/x",
+		"/service/webby/v2/apps":             "reached /v2/apps",
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != want {
+			t.Errorf("GET %s: %d %q, want 200 %q", path, resp.StatusCode, body, want)
+		}
+	}
 }
 
 // openEvents opens the /v1/events stream of the API at base. The caller

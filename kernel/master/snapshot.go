@@ -70,6 +70,14 @@ func (m *Master) publishSnapshot(now time.Time) {
 // the loop if anything changed since the last one); when the loop does not
 // answer before ctx ends, it is the latest snapshot.
 func (m *Master) freshState(ctx context.Context) protocol.State {
+	m.freshSnapshot(ctx)
+	return m.State()
+}
+
+// freshSnapshot is the snapshot as the loop has it now (rebuilt by the loop
+// if anything changed since the last one); when the loop does not answer
+// before ctx ends, it is the latest snapshot.
+func (m *Master) freshSnapshot(ctx context.Context) *snapshot {
 	done := make(chan struct{})
 	select {
 	case m.inbox <- func() {
@@ -84,7 +92,7 @@ func (m *Master) freshState(ctx context.Context) protocol.State {
 		}
 	case <-ctx.Done():
 	}
-	return m.State()
+	return m.snap.Load()
 }
 
 // State returns the latest snapshot of the cluster (at most

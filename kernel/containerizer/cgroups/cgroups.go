@@ -79,6 +79,15 @@ type Manager interface {
 	Named(name string) (Cgroup, error)
 	// List names the existing task cgroups under the parent.
 	List() ([]string, error)
+	// Spare keeps the process pid (0: none) out of the task cgroups'
+	// Procs, Signal and Kill, as the calling process always is. On v1 a
+	// thread of the task supervisor joins a task's cgroups to fork into
+	// them, and ends a moment after the fork: another process (the agent)
+	// that kills what a cgroup holds in that moment, because the task
+	// ended at once or was killed while starting, must not take the
+	// supervisor for one of the task's processes. A Kill also does not
+	// freeze a cgroup while a spared process (or the caller) is inside.
+	Spare(pid int)
 }
 
 // Cgroup is one task's control group. Safe for concurrent use.
@@ -100,7 +109,8 @@ type Cgroup interface {
 	// Add moves an existing process in (re-adoption; not for starting tasks).
 	Add(pid int) error
 	// Procs lists the processes in the cgroup (the calling process itself
-	// is never listed, even while one of its threads is inside for a Start).
+	// is never listed, even while one of its threads is inside for a Start,
+	// nor the Manager's spared process).
 	Procs() ([]int, error)
 	Stats() (Stats, error)
 	// Signal sends sig to every process in the cgroup.

@@ -1,10 +1,12 @@
 package cgroups
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -728,4 +730,47 @@ func TestStartLeavesNoThreadBehind(t *testing.T) {
 			t.Errorf("destroy %s: %v", cg.Name(), err)
 		}
 	}
+}
+
+// TestSpare: a spared process inside a task's cgroup (on v1, the task
+// supervisor while one of its threads forks from there) is neither listed
+// nor signalled nor frozen by a Kill; the task's own processes are killed.
+// Without Spare another process (the agent) would SIGKILL it.
+func TestSpare(t *testing.T) {
+	m := testManager(t)
+	cg, err := m.Create("spare", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	supervisorLike := startSleep(t, None().(noneManager).mustCreate(t), "1000")
+	if err := cg.Add(supervisorLike); err != nil {
+		t.Fatal(err)
+	}
+	task := startSleep(t, cg, "1000")
+	pids, err := cg.Procs()
+	if err != nil || !slices.Contains(pids, supervisorLike) || !slices.Contains(pids, task) {
+		t.Fatalf("before Spare: procs %v (%v), want %d and %d", pids, err, supervisorLike, task)
+	}
+	m.Spare(supervisorLike)
+	if pids, err := cg.Procs(); err != nil || !slices.Equal(pids, []int{task}) {
+		t.Fatalf("with %d spared: procs %v (%v), want [%d]", supervisorLike, pids, err, task)
+	}
+	if err := cg.Kill(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, task)
+	if err := syscall.Kill(supervisorLike, 0); err != nil {
+		t.Fatalf("the spared process was killed: %v", err)
+	}
+	if c1, ok := cg.(*v1Cgroup); ok && c1.m.freezer >= 0 {
+		if b, _ := os.ReadFile(c1.file(c1.m.freezer, "freezer.state")); !bytes.HasPrefix(b, []byte("THAWED")) {
+			t.Errorf("freezer.state %q with a spared process inside, want THAWED (never frozen)", b)
+		}
+	}
+	// Unspared, it is one of the cgroup's processes again.
+	m.Spare(0)
+	if err := cg.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, supervisorLike)
 }

@@ -108,13 +108,21 @@ func readKV(path string, keys ...string) (vals []int64, ok []bool, err error) {
 	return vals, ok, nil
 }
 
-// readProcs reads a cgroup.procs file, leaving out the calling process.
-func readProcs(path string) ([]int, error) {
+// readProcs reads a cgroup.procs file, leaving out the calling process and
+// spare (0: none).
+func readProcs(path string, spare int) ([]int, error) {
+	pids, _, err := readProcsSparing(path, spare)
+	return pids, err
+}
+
+// readProcsSparing is readProcs, and whether it left a process out.
+func readProcsSparing(path string, spare int) ([]int, bool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	self := os.Getpid()
+	spared := false
 	var out []int
 	for len(b) > 0 {
 		line := b
@@ -128,13 +136,15 @@ func readProcs(path string) ([]int, error) {
 		}
 		pid, err := strconv.Atoi(string(line))
 		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", path, err)
+			return nil, false, fmt.Errorf("parse %s: %w", path, err)
 		}
-		if pid != self {
-			out = append(out, pid)
+		if pid == self || (spare > 0 && pid == spare) {
+			spared = true
+			continue
 		}
+		out = append(out, pid)
 	}
-	return out, nil
+	return out, spared, nil
 }
 
 // signalAll sends sig to each pid, ignoring those already gone.

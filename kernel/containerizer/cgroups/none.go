@@ -33,6 +33,8 @@ func (n noneManager) Named(name string) (Cgroup, error) { return n.Open(name) }
 
 func (noneManager) List() ([]string, error) { return nil, nil }
 
+func (noneManager) Spare(int) {}
+
 type noneCgroup struct{ name string }
 
 func (c noneCgroup) Name() string { return c.name }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,6 +38,7 @@ type v1Manager struct {
 	// Else -1.
 	lazyPids int
 	memsw    bool // memory.memsw.* present (swap accounting)
+	spare    atomic.Int64
 }
 
 func detectV1(h *host, parent string) (Manager, string) {
@@ -128,6 +130,8 @@ func (m *v1Manager) close() {
 }
 
 func (m *v1Manager) Version() string { return "v1" }
+
+func (m *v1Manager) Spare(pid int) { m.spare.Store(int64(pid)) }
 
 func (m *v1Manager) cgroup(name string) *v1Cgroup {
 	c := &v1Cgroup{m: m, name: name, dirs: make([]string, len(m.hiers))}
@@ -439,7 +443,14 @@ func (c *v1Cgroup) Add(pid int) error {
 }
 
 func (c *v1Cgroup) Procs() ([]int, error) {
-	return readProcs(c.file(c.m.memory, "cgroup.procs"))
+	pids, _, err := c.procs()
+	return pids, err
+}
+
+// procs is Procs, and whether it left the caller or the spared process out
+// (then one of its threads is inside: a Start is forking from it).
+func (c *v1Cgroup) procs() ([]int, bool, error) {
+	return readProcsSparing(c.file(c.m.memory, "cgroup.procs"), int(c.m.spare.Load()))
 }
 
 func (c *v1Cgroup) Stats() (Stats, error) {
@@ -494,7 +505,7 @@ func (c *v1Cgroup) Kill(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var bo backoff
 	for {
-		pids, err := c.Procs()
+		pids, spared, err := c.procs()
 		if err != nil {
 			if os.IsNotExist(err) {
 				return nil
@@ -507,11 +518,14 @@ func (c *v1Cgroup) Kill(timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("cgroups: kill %s: %d processes still alive after %v", c.name, len(pids), timeout)
 		}
-		if c.m.freezer >= 0 {
+		// Never freeze a thread of the caller or of the spared process (a
+		// Start forking from inside): it could hold a lock the thaw needs.
+		// Its thread leaves in a moment; until then, kill without freezing.
+		if c.m.freezer >= 0 && !spared {
 			// Frozen processes cannot fork while we kill them; they die
 			// once thawed.
 			c.freeze(deadline)
-			pids, _ = c.Procs()
+			pids, _, _ = c.procs()
 			signalAll(pids, syscall.SIGKILL)
 			writeFile(c.file(c.m.freezer, "freezer.state"), "THAWED")
 		} else {

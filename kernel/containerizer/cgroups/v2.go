@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,7 +25,12 @@ type v2Manager struct {
 	base   string   // <own>/<parent>
 	ctrls  []string // controllers enabled for task cgroups ("cpu", "memory", "pids")
 	swap   bool     // memory.swap.max exists
+	// spare is only listed out: on v2 no thread joins a task cgroup (Start
+	// forks straight into it), so none of a spared process can be inside.
+	spare atomic.Int64
 }
+
+func (m *v2Manager) Spare(pid int) { m.spare.Store(int64(pid)) }
 
 func detectV2(h *host, parent string) (Manager, string) {
 	mnt, own, ok := h.v2Mount()
@@ -283,7 +289,9 @@ func (c *v2Cgroup) Add(pid int) error {
 	return nil
 }
 
-func (c *v2Cgroup) Procs() ([]int, error) { return readProcs(c.file("cgroup.procs")) }
+func (c *v2Cgroup) Procs() ([]int, error) {
+	return readProcs(c.file("cgroup.procs"), int(c.m.spare.Load()))
+}
 
 func (c *v2Cgroup) Stats() (Stats, error) {
 	s := Stats{Timestamp: time.Now()}
