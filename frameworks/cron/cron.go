@@ -94,11 +94,14 @@ type Framework struct {
 	life  *fwloop.Life
 
 	// Loop-owned.
-	jobs      map[string]*job
-	active    map[*run]struct{} // every job's active runs
-	byTask    map[protocol.TaskID]*run
-	heap      schedHeap
-	after     []func()
+	jobs   map[string]*job
+	active map[*run]struct{} // every job's active runs
+	byTask map[protocol.TaskID]*run
+	heap   schedHeap
+	after  []func()
+	// acks are the batch's updates, acknowledged in one call once what
+	// they changed is stored.
+	acks      []protocol.TaskStatus
 	offersOn  *offerswitch.Switch
 	lastRecon time.Time
 	fatal     error
@@ -270,6 +273,15 @@ func (f *Framework) endBatch(ctx context.Context) {
 	}
 	clear(f.after)
 	f.after = f.after[:0]
+	// The batch's updates, acknowledged together once what they changed
+	// is stored (the master sends again any left unacknowledged).
+	if len(f.acks) > 0 {
+		if err := f.sched.AcknowledgeAsync(f.acks...); err != nil {
+			f.log.Debug("acknowledgements failed; the master sends the updates again", "updates", len(f.acks), "err", err)
+		}
+		clear(f.acks)
+		f.acks = f.acks[:0]
+	}
 }
 
 func (f *Framework) write(key string, v any) {
@@ -297,12 +309,7 @@ func (f *Framework) event(ctx context.Context, ev protocol.Event) {
 		st := ev.Update.Status
 		f.update(ctx, st)
 		if st.UUID != "" {
-			// Acknowledged once what it changed is stored.
-			f.later(func() {
-				if err := f.sched.AcknowledgeAsync(st); err != nil {
-					f.log.Debug("acknowledgement failed; the master sends the update again", "task", st.TaskID, "err", err)
-				}
-			})
+			f.acks = append(f.acks, st) // acknowledged by endBatch
 		}
 	case protocol.EventError:
 		f.log.Error("the master removed this framework", "err", ev.Error.Message)

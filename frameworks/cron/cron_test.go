@@ -158,7 +158,7 @@ func everyMinute(policy string) cronapi.Schedule {
 
 func TestScheduledRunsEveryMinute(t *testing.T) {
 	e := newEnv(t)
-	e.agents(1)
+	agents := e.agents(1)
 	var created cronapi.Job
 	e.must("POST", "/v1/jobs", jobSpec("prod.reports.daily", quick, everyMinute("")), 201, &created)
 	if len(created.Schedules) != 1 || created.Schedules[0].NextRunAt == nil || !created.Schedules[0].NextRunAt.Equal(t0.Add(10*time.Second)) {
@@ -180,6 +180,9 @@ func TestScheduledRunsEveryMinute(t *testing.T) {
 	if j.History.FailureCount != 0 || j.History.LastSuccessAt == nil || len(j.ActiveRuns) != 0 {
 		t.Errorf("history %+v active %v", j.History.HistorySummary, j.ActiveRuns)
 	}
+	// Every update was acknowledged (the master forwards them to the
+	// agent): at least RUNNING and FINISHED of each of the 3 runs.
+	testcluster.WaitFor(t, 10*time.Second, "acknowledgements", func() bool { return agents[0].Stats().Acks >= 6 })
 }
 
 func TestConcurrencyPolicies(t *testing.T) {

@@ -210,18 +210,25 @@ func (f *Framework) Acknowledge(ctx context.Context, status protocol.TaskStatus)
 	return err
 }
 
-// AcknowledgeAsync sends the acknowledgement of a status update without
-// waiting for the master: it returns only errors of sending, and the
-// master's refusals are logged. Updates without a UUID need no
-// acknowledgement: it returns nil.
-func (f *Framework) AcknowledgeAsync(status protocol.TaskStatus) error {
-	if status.UUID == "" {
+// AcknowledgeAsync sends the acknowledgements of status updates without
+// waiting for the master: several in one ACKNOWLEDGE_MANY call (up to
+// protocol.MaxAcknowledgements a call). It returns only errors of sending,
+// and the master's refusals are logged. Updates without a UUID need no
+// acknowledgement and are left out.
+func (f *Framework) AcknowledgeAsync(statuses ...protocol.TaskStatus) error {
+	var owed []protocol.TaskStatus
+	for _, st := range statuses {
+		if st.UUID != "" {
+			owed = append(owed, st)
+		}
+	}
+	if len(owed) == 0 {
 		return nil
 	}
 	if err := f.Err(); err != nil {
 		return fmt.Errorf("scheduler: ACKNOWLEDGE: %w", err)
 	}
-	return f.acks.send(status)
+	return f.acks.send(owed...)
 }
 
 // Reconcile asks for the latest state of tasks, or of all the framework's

@@ -296,6 +296,17 @@ func TestManualAcknowledge(t *testing.T) {
 	if len(acks) != 2 || acks[0].Acknowledge.UUID != "u2" || acks[1].Acknowledge.UUID != "u1" {
 		t.Fatalf("acks %+v", acks)
 	}
+	// Several at once: one ACKNOWLEDGE_MANY, without the one with no UUID.
+	m.publish(fw.ID(), update("t3", protocol.TaskFinished, "u3"))
+	m.publish(fw.ID(), update("t4", protocol.TaskFinished, "u4"))
+	ev3, ev4 := nextEvent(t, fw), nextEvent(t, fw)
+	if err := fw.AcknowledgeAsync(ev3.Update.Status, protocol.TaskStatus{TaskID: "t0"}, ev4.Update.Status); err != nil {
+		t.Fatal(err)
+	}
+	many := m.waitCalls(protocol.CallAcknowledgeMany, 1)
+	if got := many[0].Acknowledgements; len(got) != 2 || got[0].UUID != "u3" || got[1].UUID != "u4" {
+		t.Fatalf("ACKNOWLEDGE_MANY %+v", got)
+	}
 }
 
 // loggedFramework subscribes a framework, whose logs are recorded, to a

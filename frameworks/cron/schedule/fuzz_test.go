@@ -62,6 +62,9 @@ func FuzzParseCron(f *testing.F) {
 		for range 5 {
 			want := ref.Next(at)
 			got, ok := c.Next(at)
+			if want.IsZero() && ok && got.Year() > at.Year()+5 {
+				break // robfig/cron gives up after 5 years; we look further
+			}
 			if ok != !want.IsZero() || ok && !got.Equal(want) {
 				t.Fatalf("%q.Next(%v) = %v %v; robfig/cron says %v", expr, at, got, ok, want)
 			}

@@ -326,8 +326,15 @@ func parseStart(s string, loc *time.Location) (time.Time, error) {
 	case sec > 59:
 		return bad(fmt.Sprintf("second %d is out of range (0-59)", sec))
 	}
+	var t time.Time
 	if zone != nil {
-		return time.Date(y, time.Month(mo), d, h, mi, sec, ns, zone).In(loc), nil
+		t = time.Date(y, time.Month(mo), d, h, mi, sec, ns, zone).In(loc)
+	} else {
+		t = resolve(time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), loc)
 	}
-	return resolve(time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), loc), nil
+	// Written back in UTC (String), it must still be a 4-digit year.
+	if uy := t.UTC().Year(); uy < 0 || uy > 9999 {
+		return bad(fmt.Sprintf("it is in the year %d in UTC, outside 0000-9999", uy))
+	}
+	return t, nil
 }

@@ -83,6 +83,8 @@ func TestParseIntervalErrors(t *testing.T) {
 		{"R//PT6H", "start is empty"},
 		{"R/26-12-01T00:00:00Z/PT6H", `start "26-12-01T00:00:00Z" is not an ISO 8601 date and time such as 2026-12-01T08:00:00Z, or 2026-12-01T08:00:00 in the schedule's time zone: the year must have 4 digits`},
 		{"R/2026-13-01T00:00:00Z/PT6H", "month 13 is out of range (1-12)"},
+		{"R/0000-01-01T00:00:00+01:00/P1Y", "it is in the year -1 in UTC, outside 0000-9999"},
+		{"R/9999-12-31T23:30:00-01:00/P1Y", "it is in the year 10000 in UTC, outside 0000-9999"},
 		{"R/2026-02-29T00:00:00Z/PT6H", "day 29 is out of range for 2026-02 (1-28)"},
 		{"R/2026-04-31T00:00:00Z/PT6H", "day 31 is out of range for 2026-04 (1-30)"},
 		{"R/2026-12-01T24:00:00Z/PT6H", "hour 24 is out of range (0-23)"},
