@@ -778,3 +778,44 @@ func TestSupervisorKilledIsStartedAgain(t *testing.T) {
 		t.Fatal("long was reported failed")
 	}
 }
+
+// TestShutdownAfterTheSupervisorDied: Shutdown kills every task even when
+// the supervisor has just died (before or while it is started again).
+func TestShutdownAfterTheSupervisorDied(t *testing.T) {
+	c := newCluster(t)
+	ra := c.agent("", nil)
+	f := c.framework("orphans")
+	launch(t, f, offer(t, f), shellTask("long", "cpus:0.1;mem:32", "exec sleep 61.25"))
+	waitState(t, f, "long", protocol.TaskRunning)
+	sleeper := func() int {
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			if err == nil && string(cmd) == "sleep\x0061.25\x00" {
+				n, _ := strconv.Atoi(e.Name())
+				return n
+			}
+		}
+		return 0
+	}
+	pid := sleeper()
+	if pid == 0 {
+		t.Fatal("the task's sleep is not running")
+	}
+	b, _ := os.ReadFile(filepath.Join(ra.dir, "meta", "supervisor", "supervisor.pid"))
+	if err := syscall.Kill(atoi(t, strings.TrimSpace(string(b))), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ra.Agent.Shutdown(ctx, time.Second); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the task's sleep gone", func() bool {
+		if err := syscall.Kill(pid, 0); err != nil {
+			return true
+		}
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return strings.Contains(string(st), ") Z ") // a zombie nobody reaps yet
+	})
+}

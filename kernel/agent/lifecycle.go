@@ -750,6 +750,14 @@ func (a *Agent) Shutdown(ctx context.Context, grace time.Duration) error {
 	}
 	a.supStopping.Store(true) // its end must not start another
 	err := sup.Shutdown(ctx, grace)
+	if errors.Is(err, supervisor.ErrClosed) {
+		// It had gone away (perhaps being started again meanwhile): get
+		// one, which re-adopts the tasks, and stop that one.
+		if c, eerr := supervisor.Ensure(ctx, a.supDir, a.supCommand); eerr == nil {
+			err = c.Shutdown(ctx, grace)
+			c.Close()
+		}
+	}
 	// Every task is dead: their cgroups can go (the terminal updates are
 	// already recorded by the supervisor).
 	if a.cg != nil && a.cg.Version() != "none" {

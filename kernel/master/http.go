@@ -1,6 +1,7 @@
 package master
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -296,13 +297,21 @@ func (m *Master) serveServiceProxy(w http.ResponseWriter, r *http.Request) {
 	if target == "" {
 		// A framework that subscribed since the last snapshot (it may be
 		// up to SnapshotInterval old): ask the loop.
-		target = find(m.freshSnapshot(r.Context()))
+		target = find(m.loopSnapshot(r.Context()))
 	}
 	if target == "" {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no framework named %q with an HTTP API is subscribed: is it installed and running? (see /v1/frameworks)", name))
 		return
 	}
 	m.proxy(w, r, target, "/"+r.PathValue("rest"), "framework "+name)
+}
+
+// loopSnapshot is freshSnapshot, waiting at most 2 s for the loop (a
+// leadership lost meanwhile stops it): then the latest snapshot.
+func (m *Master) loopSnapshot(ctx context.Context) *snapshot {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return m.freshSnapshot(ctx)
 }
 
 // serveAgentProxy forwards /agent/<id>/<path> to that agent's own HTTP API
@@ -325,7 +334,7 @@ func (m *Master) serveAgentProxy(w http.ResponseWriter, r *http.Request) {
 		// An agent that registered since the last snapshot (a task may
 		// start and end on it meanwhile, and its log be asked for): ask
 		// the loop.
-		target = find(m.freshSnapshot(r.Context()))
+		target = find(m.loopSnapshot(r.Context()))
 	}
 	if target == "" {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("agent %s is unknown or serves no HTTP API", aid))
