@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -301,11 +302,16 @@ func (la *localAgents) waitReady(ctx context.Context) error {
 func (la *localAgents) stop(grace time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), grace+10*time.Second)
 	defer cancel()
+	// All at once: each waits up to grace for its tasks to end.
+	var wg sync.WaitGroup
 	for _, a := range la.agents {
-		if err := a.Shutdown(ctx, grace); err != nil {
-			slog.Warn("agent shutdown", "agent", a.Info().Hostname, "err", err)
-		}
+		wg.Go(func() {
+			if err := a.Shutdown(ctx, grace); err != nil {
+				slog.Warn("agent shutdown", "agent", a.Info().Hostname, "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	for _, a := range la.agents {
 		a.WaitIdle(ctx)
 	}
