@@ -682,11 +682,7 @@ func TestTasksThatEndAtOnce(t *testing.T) {
 	if v := ra.Agent.Isolation(); v == "none" {
 		t.Skip("no cgroups on this machine")
 	}
-	pid := func() string {
-		b, _ := os.ReadFile(filepath.Join(ra.dir, "meta", "supervisor", "supervisor.pid"))
-		return strings.TrimSpace(string(b))
-	}
-	before := pid()
+	before := supervisorPID(ra)
 	f := c.framework("quick")
 	const n = 300
 	tasks := make([]protocol.TaskInfo, n)
@@ -702,20 +698,18 @@ func TestTasksThatEndAtOnce(t *testing.T) {
 			t.Fatalf("task %d: %s (%s), want exit code 1", i, st.Message, st.Reason)
 		}
 	}
-	if after := pid(); after != before {
-		t.Fatalf("the supervisor changed from %s to %s", before, after)
+	if after := supervisorPID(ra); after != before {
+		t.Fatalf("the supervisor changed from %d to %d", before, after)
 	}
-	if err := syscall.Kill(atoi(t, before), 0); err != nil {
-		t.Fatalf("the supervisor %s is gone: %v", before, err)
+	if err := syscall.Kill(before, 0); err != nil {
+		t.Fatalf("the supervisor %d is gone: %v", before, err)
 	}
 }
 
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatalf("%q: %v", s, err)
-	}
+// supervisorPID is the pid in the agent's supervisor pid file (0: none).
+func supervisorPID(ra *runningAgent) int {
+	b, _ := os.ReadFile(filepath.Join(ra.dir, "meta", "supervisor", "supervisor.pid"))
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return n
 }
 
@@ -729,15 +723,9 @@ func TestSupervisorKilledIsStartedAgain(t *testing.T) {
 	f := c.framework("phoenix")
 	launch(t, f, offer(t, f), shellTask("long", "cpus:0.1;mem:32", "sleep 60"))
 	waitState(t, f, "long", protocol.TaskRunning)
-	pidFile := filepath.Join(ra.dir, "meta", "supervisor", "supervisor.pid")
-	readPID := func() int {
-		b, _ := os.ReadFile(pidFile)
-		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		return n
-	}
-	old := readPID()
+	old := supervisorPID(ra)
 	if old <= 0 {
-		t.Fatalf("no supervisor pid in %s", pidFile)
+		t.Fatal("no supervisor pid file")
 	}
 	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer rcancel()
@@ -753,7 +741,7 @@ func TestSupervisorKilledIsStartedAgain(t *testing.T) {
 	launch(t, f, o, shellTask("during", "cpus:0.1;mem:32", "echo during"))
 	waitState(t, f, "during", protocol.TaskFinished)
 	waitFor(t, 20*time.Second, "a new supervisor", func() bool {
-		p := readPID()
+		p := supervisorPID(ra)
 		return p > 0 && p != old && syscall.Kill(p, 0) == nil
 	})
 	// New work starts on the new supervisor ...
@@ -802,8 +790,7 @@ func TestShutdownAfterTheSupervisorDied(t *testing.T) {
 	if pid == 0 {
 		t.Fatal("the task's sleep is not running")
 	}
-	b, _ := os.ReadFile(filepath.Join(ra.dir, "meta", "supervisor", "supervisor.pid"))
-	if err := syscall.Kill(atoi(t, strings.TrimSpace(string(b))), syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(supervisorPID(ra), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
