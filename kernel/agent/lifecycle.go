@@ -428,7 +428,9 @@ func (a *Agent) started(ctx context.Context, t *task, p supervisor.Proc, reason 
 		return
 	}
 	if t.killRequested {
-		_ = a.supervisor().Kill(ctx, t.key, 0)
+		// Off the loop, as every call to the supervisor while running.
+		sup, key := a.supervisor(), t.key
+		go func() { _ = sup.Kill(ctx, key, 0) }()
 		return // its exit reports KILLED
 	}
 	a.sendStatus(t, protocol.TaskStatus{State: protocol.TaskRunning})
