@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,6 +160,54 @@ func (c *Client) Tasks(ctx context.Context, filter TaskFilter) ([]protocol.Task,
 		}
 	}
 	return out, nil
+}
+
+// TasksWithID returns the tasks of tasks whose ID is id, and the
+// frameworks they are of, sorted, as "F1, F2".
+func TasksWithID(tasks []protocol.Task, id protocol.TaskID) (found []protocol.Task, frameworks string) {
+	for _, t := range tasks {
+		if t.ID == id {
+			found = append(found, t)
+		}
+	}
+	fws := make([]string, len(found))
+	for i, t := range found {
+		fws[i] = string(t.FrameworkID)
+	}
+	slices.Sort(fws)
+	return found, strings.Join(fws, ", ")
+}
+
+// FindTask finds a task by ID among the master's tasks (ended ones too,
+// while the master keeps them); an ID several frameworks use needs
+// frameworkID.
+func (c *Client) FindTask(ctx context.Context, id protocol.TaskID, frameworkID protocol.FrameworkID) (protocol.Task, error) {
+	tasks, err := c.Tasks(ctx, TaskFilter{FrameworkID: frameworkID})
+	if err != nil {
+		return protocol.Task{}, fmt.Errorf("looking up task %s: %w", id, err)
+	}
+	found, fws := TasksWithID(tasks, id)
+	switch len(found) {
+	case 0:
+		return protocol.Task{}, &TaskNotFoundError{TaskID: id, FrameworkID: frameworkID}
+	case 1:
+		return found[0], nil
+	}
+	return protocol.Task{}, fmt.Errorf("task id %s is used by %d frameworks (%s): pass --framework", id, len(found), fws)
+}
+
+// TaskNotFoundError is FindTask's answer for a task the master does not
+// know (never, or no longer: it keeps a framework's latest ended tasks).
+type TaskNotFoundError struct {
+	TaskID      protocol.TaskID
+	FrameworkID protocol.FrameworkID
+}
+
+func (e *TaskNotFoundError) Error() string {
+	if e.FrameworkID != "" {
+		return fmt.Sprintf("task %s of framework %s is unknown to the master (see cairn task list)", e.TaskID, e.FrameworkID)
+	}
+	return fmt.Sprintf("task %s is unknown to the master (see cairn task list)", e.TaskID)
 }
 
 // Health is GET /health: nil when the master leads and is ready; otherwise

@@ -74,7 +74,7 @@ func describeRun(ctx context.Context, opts *DescribeOptions) error {
 	if err != nil {
 		return fmt.Errorf("listing tasks: %w", err)
 	}
-	found, fws := withID(tasks, opts.TaskID)
+	found, fws := apiclient.TasksWithID(tasks, opts.TaskID)
 	switch len(found) {
 	case 0:
 		return fmt.Errorf("no task %s is known to the master (see cairn task list; ended tasks are kept only for a while)", opts.TaskID)

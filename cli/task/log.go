@@ -56,32 +56,12 @@ func NewCmdLog(f *cmdutil.Factory, runF func(context.Context, *LogOptions) error
 	}, cmdutil.RunOrTest(opts, runF, logRun))
 }
 
-// findTask finds a task by ID among the master's tasks; an ID several
-// frameworks use needs frameworkID.
-func findTask(ctx context.Context, client *apiclient.Client, id protocol.TaskID, frameworkID protocol.FrameworkID) (protocol.Task, error) {
-	tasks, err := client.Tasks(ctx, apiclient.TaskFilter{FrameworkID: frameworkID})
-	if err != nil {
-		return protocol.Task{}, fmt.Errorf("looking up task %s: %w", id, err)
-	}
-	found, fws := withID(tasks, id)
-	switch len(found) {
-	case 0:
-		if frameworkID != "" {
-			return protocol.Task{}, fmt.Errorf("task %s of framework %s is unknown to the master (see cairn task list)", id, frameworkID)
-		}
-		return protocol.Task{}, fmt.Errorf("task %s is unknown to the master (see cairn task list)", id)
-	case 1:
-		return found[0], nil
-	}
-	return protocol.Task{}, fmt.Errorf("task id %s is used by %d frameworks (%s): pass --framework", id, len(found), fws)
-}
-
 func logRun(ctx context.Context, opts *LogOptions) error {
 	client, err := opts.APIClient()
 	if err != nil {
 		return err
 	}
-	t, err := findTask(ctx, client, opts.TaskID, opts.FrameworkID)
+	t, err := client.FindTask(ctx, opts.TaskID, opts.FrameworkID)
 	if err != nil {
 		return err
 	}

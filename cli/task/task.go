@@ -3,8 +3,6 @@ package task
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -49,20 +47,4 @@ func taskVerb(f *cmdutil.Factory, cmd *cobra.Command, id *protocol.TaskID, fw *p
 		}
 		return nil
 	}, run)
-}
-
-// withID returns the tasks of tasks whose ID is id, and the frameworks
-// they are of, sorted, as "F1, F2".
-func withID(tasks []protocol.Task, id protocol.TaskID) (found []protocol.Task, frameworks string) {
-	for _, t := range tasks {
-		if t.ID == id {
-			found = append(found, t)
-		}
-	}
-	fws := make([]string, len(found))
-	for i, t := range found {
-		fws[i] = string(t.FrameworkID)
-	}
-	slices.Sort(fws)
-	return found, strings.Join(fws, ", ")
 }

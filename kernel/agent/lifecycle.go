@@ -33,10 +33,7 @@ func (a *Agent) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("agent: ask the supervisor for its processes: %w", err)
 	}
-	byKey := map[string]supervisor.Proc{}
-	for _, p := range procs {
-		byKey[p.Key] = p
-	}
+	byKey := procsByKey(procs)
 	for _, cp := range cps {
 		t := taskFromCheckpoint(cp)
 		a.tasks[t.key] = t
@@ -86,15 +83,30 @@ func (a *Agent) recover(ctx context.Context) error {
 		}
 	}
 	// Processes the supervisor runs that no checkpoint claims: kill them.
-	for key, p := range byKey {
+	a.dropUnclaimed(ctx, a.supervisor(), byKey)
+	return nil
+}
+
+// procsByKey indexes a supervisor's processes by key.
+func procsByKey(procs []supervisor.Proc) map[string]supervisor.Proc {
+	byKey := make(map[string]supervisor.Proc, len(procs))
+	for _, p := range procs {
+		byKey[p.Key] = p
+	}
+	return byKey
+}
+
+// dropUnclaimed kills the running processes of sup that no task claims
+// and forgets the ended ones.
+func (a *Agent) dropUnclaimed(ctx context.Context, sup *supervisor.Client, unclaimed map[string]supervisor.Proc) {
+	for key, p := range unclaimed {
 		if p.Exit == nil {
-			a.log.Warn("killing a process no task checkpoint claims", "key", key, "pid", p.PID)
-			_ = a.supervisor().Kill(ctx, key, 0)
+			a.log.Warn("killing a process no task claims", "key", key, "pid", p.PID)
+			_ = sup.Kill(ctx, key, 0)
 		} else {
-			_ = a.supervisor().Forget(ctx, key)
+			_ = sup.Forget(ctx, key)
 		}
 	}
-	return nil
 }
 
 // command handles one master → agent command.

@@ -126,10 +126,7 @@ func (a *Agent) reattach(ctx context.Context, lost, c *supervisor.Client) {
 		a.log.Error("cannot list the new supervisor's processes; tasks are reconciled when it is started again", "err", err)
 		return
 	}
-	byKey := map[string]supervisor.Proc{}
-	for _, p := range procs {
-		byKey[p.Key] = p
-	}
+	byKey := procsByKey(procs)
 	reattached, ended, failed := 0, 0, 0
 	for key, t := range a.tasks {
 		p, known := byKey[key]
@@ -160,14 +157,7 @@ func (a *Agent) reattach(ctx context.Context, lost, c *supervisor.Client) {
 			a.destroyCgroup(t)
 		}
 	}
-	for key, p := range byKey {
-		if p.Exit == nil {
-			a.log.Warn("killing a process no task claims", "key", key, "pid", p.PID)
-			go func() { _ = c.Kill(context.Background(), key, 0) }()
-		} else {
-			go func() { _ = c.Forget(context.Background(), key) }()
-		}
-	}
+	go a.dropUnclaimed(context.Background(), c, byKey) // off the loop
 	a.log.Info("task supervisor started again; tasks reconciled", "pid", c.ServerPID(),
 		"reattached", reattached, "ended_meanwhile", ended, "lost", failed)
 }

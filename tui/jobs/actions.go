@@ -187,15 +187,16 @@ func (p *page) openEndedLog(fid protocol.FrameworkID, run string, id protocol.Ta
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
-		tasks, err := client.Tasks(ctx, apiclient.TaskFilter{FrameworkID: fid})
-		if err != nil {
-			return view.Flash{Err: fmt.Errorf("looking up task %s of run %s: %w", id, run, err)}
+		t, err := client.FindTask(ctx, id, fid)
+		var unknown *apiclient.TaskNotFoundError
+		switch {
+		case errors.As(err, &unknown):
+			return view.Flash{Err: fmt.Errorf("run %s: the master no longer knows its task %s (it keeps a framework's latest completed tasks only), so its log cannot be found", run, id)}
+		case err != nil:
+			return view.Flash{Err: fmt.Errorf("run %s: %w", run, err)}
+		case t.AgentID == "":
+			return view.Flash{Err: fmt.Errorf("run %s: its task %s never reached an agent: it has no log", run, id)}
 		}
-		for _, t := range tasks {
-			if t.ID == id && t.AgentID != "" {
-				return view.OpenLog{Task: t, Stderr: stderr}
-			}
-		}
-		return view.Flash{Err: fmt.Errorf("run %s: the master no longer knows its task %s (it keeps a framework's latest completed tasks only), so its log cannot be found", run, id)}
+		return view.OpenLog{Task: t, Stderr: stderr}
 	}
 }
